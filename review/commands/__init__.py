@@ -1,0 +1,1 @@
+"""CLI commands, one module per pipeline stage. Each module exposes ``COMMANDS``."""

@@ -1,0 +1,57 @@
+"""What `review status` reports: pure reads of the workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import prisma
+from .store import Workspace
+from .store.decisions import decision_counts
+from .store.records import count_records, count_works, record_counts_by_arm, record_counts_by_source
+
+
+def summary(ws: Workspace) -> dict[str, Any]:
+    proto = ws.protocol()
+    searches = ws.db.execute(
+        "SELECT COUNT(*), SUM(status = 'complete'), SUM(status IN ('running','interrupted')) FROM searches"
+    ).fetchone()
+    return {
+        "workspace": str(ws.path),
+        "protocol": proto.title if proto else None,
+        "records": count_records(ws),
+        "works": count_works(ws),
+        "sources": record_counts_by_source(ws),
+        "arms": record_counts_by_arm(ws),
+        "searches": {
+            "total": searches[0] or 0,
+            "complete": searches[1] or 0,
+            "unfinished": searches[2] or 0,
+        },
+        "decisions": decision_counts(ws),
+        "prisma": prisma.counts(ws),
+    }
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    lines = [f"Workspace {s['workspace']}"]
+    if s["protocol"]:
+        lines.append(f"Protocol  {s['protocol']}")
+    lines.append(f"Records   {s['records']}  (works after dedup: {s['works']})")
+    arms = s["arms"]
+    lines.append(
+        f"  databases {arms['databases']} · registers {arms['registers']} · other methods {arms['other']}"
+    )
+    for name, n in s["sources"].items():
+        lines.append(f"  {name:<40} {n:>7}")
+    sr = s["searches"]
+    lines.append(f"Searches  {sr['total']} logged, {sr['complete']} complete, {sr['unfinished']} unfinished")
+    if s["decisions"]:
+        lines.append("Decisions")
+        for stage, c in s["decisions"].items():
+            lines.append(
+                f"  {stage:<16} include {c['include']:>5}  exclude {c['exclude']:>5}  maybe {c['maybe']:>5}"
+            )
+    lines.append("PRISMA 2020")
+    for k, v in s["prisma"].items():
+        lines.append(f"  {k:<28} {v:>7}")
+    return "\n".join(lines)

@@ -1,0 +1,230 @@
+"""Schema migrations: ordered, named functions, each applied once and recorded in ``_migrations``.
+
+Add a migration by appending a function decorated with ``@migration``; never edit one that has
+shipped. ``SCHEMA_VERSION`` is the number of migrations; a workspace that has applied more than we
+know was written by a newer ``review`` and is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(fn: Callable[[sqlite_utils.Database], None]) -> Callable[[sqlite_utils.Database], None]:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def _append_only(db: sqlite_utils.Database, table: str) -> None:
+    """Triggers that make ``table`` an append-only log: history is never overwritten."""
+    db.executescript(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is an append-only log'); END;
+        CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is an append-only log'); END;
+        """
+    )
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+        -- the protocol text is stored so a workspace is self-contained; a new row per change
+        CREATE TABLE protocols (
+            id INTEGER PRIMARY KEY, loaded_at TEXT NOT NULL, path TEXT, sha256 TEXT NOT NULL,
+            toml TEXT NOT NULL);
+
+        -- PRISMA-S search log: one row per harvest, import or gray-literature batch
+        CREATE TABLE searches (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,            -- source name (protocol source, database, website)
+            arm TEXT NOT NULL CHECK (arm IN ('databases','registers','other')),
+            kind TEXT NOT NULL,              -- openalex | file | pdf | web | bundle | manual
+            query TEXT,                      -- search string + filters, or file names
+            file_name TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            tool TEXT, tool_version TEXT, api_version TEXT,
+            records_found INTEGER,           -- what the source reported (e.g. meta.count)
+            records_stored INTEGER,          -- new records actually stored
+            status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running','complete','failed','interrupted')),
+            cursor TEXT,                     -- resumable harvests: last cursor fetched
+            group_name TEXT,                 -- origin group for bundle imports
+            params TEXT,                     -- JSON: anything else worth logging
+            notes TEXT);
+
+        -- records: one per record per source, raw payload kept; work_id = current dedup group
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            search_id INTEGER NOT NULL REFERENCES searches(id),
+            source TEXT NOT NULL,
+            arm TEXT NOT NULL,
+            source_record_id TEXT,
+            work_id INTEGER REFERENCES works(id),
+            title TEXT, abstract TEXT, authors TEXT, year INTEGER, doi TEXT, pmid TEXT,
+            openalex_id TEXT, isbn TEXT, venue TEXT, volume TEXT, issue TEXT, pages TEXT,
+            language TEXT, record_type TEXT, url TEXT, keywords TEXT, affiliation_countries TEXT,
+            file_sha256 TEXT, published_date TEXT,
+            raw TEXT, raw_format TEXT, extra TEXT,
+            content_hash TEXT,
+            group_name TEXT,                 -- research group the record came from (bundles)
+            created_at TEXT NOT NULL);
+        CREATE INDEX records_work ON records(work_id);
+        CREATE INDEX records_doi ON records(doi);
+        CREATE INDEX records_search ON records(search_id);
+        CREATE INDEX records_source_id ON records(source, source_record_id);
+        CREATE INDEX records_openalex ON records(openalex_id);
+        CREATE INDEX records_sha ON records(file_sha256);
+
+        -- works: the deduplicated unit that is screened; fields are the best of its records
+        CREATE TABLE works (
+            id INTEGER PRIMARY KEY,
+            title TEXT, abstract TEXT, authors TEXT, year INTEGER, doi TEXT, venue TEXT,
+            language TEXT, record_type TEXT, url TEXT, content_hash TEXT,
+            active INTEGER NOT NULL DEFAULT 1, -- 0 once merged into another work
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE INDEX works_active ON works(active);
+
+        -- dedup: append-only merge log; candidates waiting for a human
+        CREATE TABLE merges (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('merge','split')),
+            work_id INTEGER NOT NULL,        -- surviving work (merge) or work split
+            record_ids TEXT NOT NULL,        -- JSON list of record ids moved
+            from_work_ids TEXT,              -- JSON list of works they came from
+            rule TEXT, score REAL, actor TEXT, group_name TEXT);
+        CREATE TABLE dedup_candidates (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,
+            record_a INTEGER NOT NULL, record_b INTEGER NOT NULL,
+            score REAL, rule TEXT,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','duplicate','distinct')),
+            decided_at TEXT, decided_by TEXT,
+            UNIQUE(record_a, record_b));
+
+        -- screening: append-only decision log; the current decision is derived
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            work_id INTEGER NOT NULL REFERENCES works(id),
+            stage TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('include','exclude','maybe','retract')),
+            reason TEXT,                     -- exclusion criterion code
+            note TEXT,
+            origin TEXT NOT NULL DEFAULT 'local', -- local | tui | cli | bundle:<group> | resolution
+            group_name TEXT,
+            created_at TEXT NOT NULL);
+        CREATE INDEX decisions_work ON decisions(work_id, stage, reviewer, id);
+        CREATE INDEX decisions_stage ON decisions(stage, reviewer);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY, work_id INTEGER NOT NULL, stage TEXT, reviewer TEXT NOT NULL,
+            text TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX notes_work ON notes(work_id);
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY, work_id INTEGER NOT NULL, tag TEXT NOT NULL,
+            action TEXT NOT NULL DEFAULT 'add' CHECK (action IN ('add','remove')),
+            reviewer TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX tags_work ON tags(work_id);
+        -- full-text retrieval status per work (full-text stage): retrieved | not-retrieved
+        CREATE TABLE retrieval (
+            id INTEGER PRIMARY KEY, work_id INTEGER NOT NULL, status TEXT NOT NULL
+            CHECK (status IN ('retrieved','not-retrieved')), reviewer TEXT, document_id INTEGER,
+            created_at TEXT NOT NULL);
+        CREATE TABLE stopping_log (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, stage TEXT NOT NULL, method TEXT NOT NULL,
+            params TEXT, result TEXT, should_stop INTEGER, reviewer TEXT);
+
+        -- documents: PDFs and saved pages, copied into the workspace's file store
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER REFERENCES records(id),
+            work_id INTEGER REFERENCES works(id),
+            kind TEXT NOT NULL,              -- pdf | html | md | txt
+            path TEXT,                       -- relative to the workspace file store
+            original_name TEXT, sha256 TEXT, pages INTEGER, language TEXT,
+            meta TEXT, text TEXT, created_at TEXT NOT NULL);
+        CREATE INDEX documents_work ON documents(work_id);
+        CREATE INDEX documents_sha ON documents(sha256);
+        CREATE TABLE document_pages (
+            document_id INTEGER NOT NULL REFERENCES documents(id), page INTEGER NOT NULL,
+            text TEXT, PRIMARY KEY (document_id, page));
+
+        -- themes and regions
+        CREATE TABLE embeddings (
+            content_hash TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL,
+            vector BLOB NOT NULL, created_at TEXT NOT NULL,
+            PRIMARY KEY (content_hash, model));
+        CREATE TABLE theme_runs (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, stage TEXT, model TEXT,
+            params TEXT, versions TEXT, seed INTEGER, n_works INTEGER, n_themes INTEGER,
+            n_outliers INTEGER);
+        CREATE TABLE themes (
+            run_id INTEGER NOT NULL REFERENCES theme_runs(id), theme_id INTEGER NOT NULL,
+            label TEXT, keywords TEXT, representative TEXT, seed_theme TEXT, seed_score REAL,
+            size INTEGER, PRIMARY KEY (run_id, theme_id));
+        CREATE TABLE work_themes (
+            run_id INTEGER NOT NULL, work_id INTEGER NOT NULL, theme_id INTEGER NOT NULL,
+            probability REAL, PRIMARY KEY (run_id, work_id));
+        CREATE TABLE theme_edits (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, action TEXT NOT NULL,
+            match_key TEXT NOT NULL, value TEXT, reviewer TEXT);
+        CREATE TABLE work_countries (
+            id INTEGER PRIMARY KEY, work_id INTEGER NOT NULL, country TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('study','affiliation')),
+            origin TEXT NOT NULL,            -- gazetteer | openalex | reviewer | source-tag
+            action TEXT NOT NULL DEFAULT 'add' CHECK (action IN ('add','remove')),
+            evidence TEXT, reviewer TEXT, created_at TEXT NOT NULL);
+        CREATE INDEX work_countries_work ON work_countries(work_id);
+
+        -- sharing
+        CREATE TABLE bundles (
+            id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, group_name TEXT,
+            manifest TEXT NOT NULL, imported_at TEXT NOT NULL, records_added INTEGER,
+            decisions_added INTEGER);
+        """
+    )
+    for table in ("merges", "decisions", "notes", "tags", "retrieval", "stopping_log", "theme_edits"):
+        _append_only(db, table)
+
+
+@migration
+def m002_fts(db: sqlite_utils.Database) -> None:
+    """Full-text search over works (title, abstract) for the screening app's `/`."""
+    db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        return []
+    return [r["name"] for r in db.query("SELECT name FROM _migrations ORDER BY id")]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction. Returns names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
+    )
+    done = set(applied(db))
+    ran = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            fn(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [name, datetime.now(UTC).isoformat(timespec="seconds")],
+            )
+        ran.append(name)
+    return ran
