@@ -16,13 +16,16 @@ from . import __version__
 from .errors import ReviewError
 
 COMMAND_MODULES = (
-    "workspace",
-    "harvest",
-    "dedup",
-    "screen",
-    "prisma",
-    "themes",
-    "share",
+    "workspace",  # init, status, protocol, searches
+    "harvest",  # harvest openalex
+    "imports",  # import, export
+    "graylit",  # add-pdf, add-web
+    "dedup",  # dedup, duplicates
+    "screen",  # screen, attach, history, decide
+    "simulate",  # simulate (active learning)
+    "prisma",  # prisma
+    "themes",  # themes, regions
+    "share",  # bundle, conflicts, agreement, browse
 )
 
 
