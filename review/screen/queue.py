@@ -1,0 +1,196 @@
+"""What to screen next: the eligible works of a stage, what a reviewer has screened, progress.
+
+- title-abstract (the protocol's first stage): every active work.
+- any later stage: active works whose resolved decision at the previous stage is include or maybe.
+
+A work is *screened* by a reviewer at a stage when the reviewer's latest decision row for it is
+not a 'retract'. Queries use the ``decisions_work`` / ``decisions_stage`` indexes; nothing here
+loads whole tables of text. ``ScreenQueue`` keeps the ranked order in memory so the next record is
+one indexed lookup away (the TUI refreshes the ranking in a worker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ScreenError
+from ..store import Workspace
+from ..store.decisions import resolved_decisions
+
+ORDERS = ("relevance", "random", "oldest")
+
+_LATEST_SQL = """
+SELECT work_id, decision, reason, MAX(id) AS id FROM decisions
+WHERE stage = ? {reviewer} GROUP BY work_id{by_reviewer}
+"""
+
+
+def stages_of(ws: Workspace) -> tuple[str, ...]:
+    proto = ws.protocol()
+    return proto.stages if proto else ("title-abstract", "full-text")
+
+
+def check_stage(ws: Workspace, stage: str) -> str:
+    stages = stages_of(ws)
+    if stage not in stages:
+        raise ScreenError(f"unknown stage {stage!r}; the protocol's stages are {', '.join(stages)}")
+    return stage
+
+
+def previous_stage(ws: Workspace, stage: str) -> str | None:
+    stages = stages_of(ws)
+    i = stages.index(check_stage(ws, stage))
+    return stages[i - 1] if i > 0 else None
+
+
+def eligible_work_ids(ws: Workspace, stage: str) -> list[int]:
+    """Work ids eligible for screening at ``stage``, ascending."""
+    prev = previous_stage(ws, stage)
+    active = [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
+    if prev is None:
+        return active
+    passed = {
+        wid for wid, d in resolved_decisions(ws, prev).items() if d["decision"] in ("include", "maybe")
+    }
+    return [wid for wid in active if wid in passed]
+
+
+def _latest(ws: Workspace, stage: str, reviewer: str | None) -> list[tuple[int, str, str | None]]:
+    """(work_id, decision, reason) of the latest row per work (per reviewer when given)."""
+    if reviewer is not None:
+        sql = _LATEST_SQL.format(reviewer="AND reviewer = ?", by_reviewer="")
+        params: list[Any] = [stage, reviewer]
+    else:
+        sql = _LATEST_SQL.format(reviewer="", by_reviewer=", reviewer")
+        params = [stage]
+    return [(r[0], r[1], r[2]) for r in ws.db.execute(sql, params)]
+
+
+def screened_work_ids(ws: Workspace, stage: str, reviewer: str | None = None) -> set[int]:
+    """Works with a current (non-retracted) decision at ``stage`` by ``reviewer`` (by anyone if None)."""
+    return {wid for wid, decision, _ in _latest(ws, stage, reviewer) if decision != "retract"}
+
+
+def not_retrieved_ids(ws: Workspace) -> set[int]:
+    """Works whose latest retrieval status is 'not-retrieved' (left out of the full-text queue)."""
+    rows = ws.db.execute("SELECT work_id, status, MAX(id) FROM retrieval GROUP BY work_id")
+    return {r[0] for r in rows if r[1] == "not-retrieved"}
+
+
+def current_decision(
+    ws: Workspace, work_id: int, stage: str, reviewer: str
+) -> dict[str, Any] | None:
+    """The reviewer's current decision row on a work (None if none or retracted). Indexed."""
+    rows = list(
+        ws.db.query(
+            "SELECT * FROM decisions WHERE work_id = ? AND stage = ? AND reviewer = ?"
+            " ORDER BY id DESC LIMIT 1",
+            [work_id, stage, reviewer],
+        )
+    )
+    if not rows or rows[0]["decision"] == "retract":
+        return None
+    return rows[0]
+
+
+def is_screened(ws: Workspace, work_id: int, stage: str, reviewer: str) -> bool:
+    return current_decision(ws, work_id, stage, reviewer) is not None
+
+
+def screened_history(ws: Workspace, stage: str, reviewer: str) -> list[int]:
+    """Works the reviewer has decided at this stage, in the order of their latest decision."""
+    rows = ws.db.execute(
+        "SELECT work_id, decision, MAX(id) AS last FROM decisions WHERE stage = ? AND reviewer = ?"
+        " GROUP BY work_id ORDER BY last",
+        [stage, reviewer],
+    )
+    return [r[0] for r in rows if r[1] != "retract"]
+
+
+def progress(ws: Workspace, stage: str, reviewer: str) -> dict[str, Any]:
+    """Screened / remaining in the stage for a reviewer, includes, maybes, excludes per reason."""
+    eligible = set(eligible_work_ids(ws, stage))
+    skipped = not_retrieved_ids(ws) & eligible if previous_stage(ws, stage) else set()
+    latest = [r for r in _latest(ws, stage, reviewer) if r[1] != "retract" and r[0] in eligible]
+    by_reason: dict[str, int] = {}
+    counts = {"include": 0, "exclude": 0, "maybe": 0}
+    for _, decision, reason in latest:
+        counts[decision] += 1
+        if decision == "exclude":
+            by_reason[reason or "?"] = by_reason.get(reason or "?", 0) + 1
+    done = {r[0] for r in latest}
+    return {
+        "stage": stage,
+        "reviewer": reviewer,
+        "eligible": len(eligible),
+        "screened": len(done),
+        "remaining": len(eligible - done - skipped),
+        "not_retrieved": len(skipped),
+        **counts,
+        "excluded_by_reason": dict(sorted(by_reason.items())),
+    }
+
+
+def ranked_ids(
+    ws: Workspace, stage: str, reviewer: str | None, order: str = "relevance", seed: int = 0
+) -> list[int]:
+    """Unscreened eligible works, best first (the prioritisation module when available)."""
+    if order not in ORDERS:
+        raise ScreenError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
+    try:
+        from .priority import rank_unscreened
+    except ImportError:  # prioritisation not installed yet: oldest first
+        done = screened_work_ids(ws, stage, reviewer)
+        return [w for w in eligible_work_ids(ws, stage) if w not in done]
+    return list(rank_unscreened(ws, stage, reviewer=reviewer, order=order, seed=seed))
+
+
+@dataclass
+class ScreenQueue:
+    """The ranked order of unscreened works, kept in memory; ``next_work`` walks it.
+
+    Each step is one indexed query per skipped id (works decided elsewhere since the ranking
+    was computed are skipped), so the next record never costs a full-table read.
+    """
+
+    stage: str
+    reviewer: str
+    order: list[int] = field(default_factory=list)
+    pos: int = 0
+    skip: set[int] = field(default_factory=set)
+
+    @classmethod
+    def build(
+        cls, ws: Workspace, stage: str, reviewer: str, order: str = "relevance", seed: int = 0
+    ) -> ScreenQueue:
+        check_stage(ws, stage)
+        skip = not_retrieved_ids(ws) if previous_stage(ws, stage) else set()
+        return cls(stage, reviewer, ranked_ids(ws, stage, reviewer, order, seed), 0, skip)
+
+    def replace_order(self, order: list[int]) -> None:
+        self.order, self.pos = list(order), 0
+
+    def next_work(self, ws: Workspace, exclude: set[int] | None = None) -> int | None:
+        """The first unscreened work in the ranking (not in ``exclude``), or None when done."""
+        while self.pos < len(self.order):
+            wid = self.order[self.pos]
+            if (
+                wid not in self.skip
+                and not (exclude and wid in exclude)
+                and not is_screened(ws, wid, self.stage, self.reviewer)
+            ):
+                return wid
+            self.pos += 1
+        return None
+
+
+def next_work(
+    ws: Workspace,
+    stage: str,
+    reviewer: str,
+    order: str = "relevance",
+    seed: int = 0,
+) -> int | None:
+    """The next work to screen (one-off; the TUI keeps a ``ScreenQueue`` instead)."""
+    return ScreenQueue.build(ws, stage, reviewer, order, seed).next_work(ws)
