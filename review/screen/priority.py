@@ -27,7 +27,9 @@ def build_features(texts: list[str]) -> Any:
     """TF-IDF uni+bigrams (sublinear tf), a sparse CSR matrix with one row per text."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95, stop_words="english")
+    vec = TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95, stop_words="english"
+    )
     try:
         return vec.fit_transform(texts)
     except ValueError:  # empty vocabulary: every text empty
@@ -103,7 +105,9 @@ def rank_unscreened(
         rng = random.Random(seed)
         rng.shuffle(todo)
         return todo
-    rows = ws.db.execute("SELECT id, title, abstract FROM works WHERE active = 1 ORDER BY id").fetchall()
+    rows = ws.db.execute(
+        "SELECT id, title, abstract FROM works WHERE active = 1 ORDER BY id"
+    ).fetchall()
     pos = {r[0]: i for i, r in enumerate(rows)}
     X = build_features([text_of(r[1], r[2]) for r in rows])
     train = [(pos[w], y) for w, y in labels.items() if w in pos]

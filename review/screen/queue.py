@@ -51,7 +51,9 @@ def eligible_work_ids(ws: Workspace, stage: str) -> list[int]:
     if prev is None:
         return active
     passed = {
-        wid for wid, d in resolved_decisions(ws, prev).items() if d["decision"] in ("include", "maybe")
+        wid
+        for wid, d in resolved_decisions(ws, prev).items()
+        if d["decision"] in ("include", "maybe")
     }
     return [wid for wid in active if wid in passed]
 

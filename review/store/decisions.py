@@ -12,10 +12,16 @@ from ..errors import ScreenError
 from ..models import OUTCOMES
 from .workspace import Workspace, now
 
-CURRENT_SQL = """
-SELECT d.* FROM decisions d
-JOIN (SELECT MAX(id) AS id FROM decisions {where} GROUP BY work_id, stage, reviewer) last
-  ON d.id = last.id
+# Decisions follow merged works: a decision on a work later merged into another counts for the
+# surviving work (works.merged_into; dedup keeps it pointing at the final survivor).
+CANONICAL = "COALESCE((SELECT w.merged_into FROM works w WHERE w.id = decisions.work_id), decisions.work_id)"
+CURRENT_SQL = f"""
+SELECT d.id, c.canonical AS work_id, d.work_id AS decided_work_id, d.stage, d.reviewer, d.decision,
+       d.reason, d.note, d.origin, d.group_name, d.created_at
+FROM decisions d
+JOIN (SELECT MAX(id) AS id, {CANONICAL} AS canonical FROM decisions {{where}}
+      GROUP BY canonical, stage, reviewer) c
+  ON d.id = c.id
 WHERE d.decision != 'retract'
 """
 

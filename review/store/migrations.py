@@ -201,6 +201,19 @@ def m002_fts(db: sqlite_utils.Database) -> None:
     db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
 
 
+@migration
+def m003_provenance(db: sqlite_utils.Database) -> None:
+    """works.merged_into: where an absorbed work went (decisions follow it);
+    records.origin: a record's identity across groups (bundles), e.g. 'lusaka/123'."""
+    db.executescript(
+        """
+        ALTER TABLE works ADD COLUMN merged_into INTEGER;
+        ALTER TABLE records ADD COLUMN origin TEXT;
+        CREATE INDEX records_origin ON records(origin);
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,242 @@
+"""Helpers shared by the gray-literature harvesters (PDFs and saved web pages).
+
+The file store: every added file is copied to ``ws.files_dir / "<sha256><suffix>"`` so a record
+never points at a path that moves. ``documents`` rows hold the extracted text (and
+``document_pages`` one row per page); ``work_countries`` rows hold country tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..store.workspace import Workspace, now
+
+# Names pycountry does not resolve by itself (old names, short forms, Portuguese/French forms).
+COUNTRY_ALIASES: dict[str, str] = {
+    "swaziland": "SZ",
+    "eswatini": "SZ",
+    "kingdom of eswatini": "SZ",
+    "tanzania": "TZ",
+    "united republic of tanzania": "TZ",
+    "drc": "CD",
+    "dr congo": "CD",
+    "democratic republic of the congo": "CD",
+    "democratic republic of congo": "CD",
+    "congo, democratic republic": "CD",
+    "republic of the congo": "CG",
+    "congo-brazzaville": "CG",
+    "ivory coast": "CI",
+    "cote d'ivoire": "CI",
+    "côte d'ivoire": "CI",
+    "cape verde": "CV",
+    "moçambique": "MZ",
+    "mocambique": "MZ",
+    "maurice": "MU",
+    "afrique du sud": "ZA",
+    "africa do sul": "ZA",
+    "áfrica do sul": "ZA",
+    "republic of south africa": "ZA",
+    "rsa": "ZA",
+    "russia": "RU",
+    "south korea": "KR",
+    "north korea": "KP",
+    "vietnam": "VN",
+    "laos": "LA",
+    "syria": "SY",
+    "iran": "IR",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "moldova": "MD",
+    "uk": "GB",
+    "united kingdom": "GB",
+    "usa": "US",
+    "united states": "US",
+}
+
+_BUF = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(_BUF), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def store_file(ws: Workspace, path: Path, sha256: str, suffix: str | None = None) -> str:
+    """Copy ``path`` into the workspace's file store as ``<sha256><suffix>``; return the relative path.
+
+    Idempotent: a file already stored under its hash is not copied again. The copy is written to a
+    temporary name then renamed, so a crash never leaves a half-written file under the final name.
+    """
+    suffix = (suffix if suffix is not None else path.suffix).lower()
+    rel = f"{sha256}{suffix}"
+    dest = ws.files_dir / rel
+    if dest.exists() and dest.stat().st_size == path.stat().st_size:
+        return rel
+    ws.files_dir.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    shutil.copyfile(path, tmp)
+    tmp.replace(dest)
+    return rel
+
+
+def stored_path(ws: Workspace, rel: str) -> Path:
+    """The absolute path of a file in the store from a ``documents.path`` value."""
+    return ws.files_dir / rel
+
+
+def known_sha256(ws: Workspace) -> set[str]:
+    """Hashes of every file already attached to a record (documents or records.file_sha256)."""
+    rows = ws.db.execute(
+        "SELECT sha256 FROM documents WHERE sha256 IS NOT NULL "
+        "UNION SELECT file_sha256 FROM records WHERE file_sha256 IS NOT NULL"
+    )
+    return {r[0] for r in rows}
+
+
+def insert_document(
+    ws: Workspace,
+    *,
+    record_id: int,
+    kind: str,
+    path: str | None,
+    original_name: str | None,
+    sha256: str | None,
+    text: str | None,
+    pages: Sequence[str] | None = None,
+    language: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> int:
+    """Insert a ``documents`` row (and its ``document_pages``) linked to a record and its work."""
+    row = ws.db.execute("SELECT work_id FROM records WHERE id = ?", [record_id]).fetchone()
+    work_id = row[0] if row else None
+    cur = ws.db.conn.execute(
+        "INSERT INTO documents (record_id, work_id, kind, path, original_name, sha256, pages,"
+        " language, meta, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            record_id,
+            work_id,
+            kind,
+            path,
+            original_name,
+            sha256,
+            len(pages) if pages is not None else None,
+            language,
+            json.dumps(meta, ensure_ascii=False, default=str) if meta else None,
+            text,
+            now(),
+        ],
+    )
+    doc_id = int(cur.lastrowid)  # type: ignore[arg-type]
+    if pages:
+        ws.db.conn.executemany(
+            "INSERT INTO document_pages (document_id, page, text) VALUES (?, ?, ?)",
+            [(doc_id, i + 1, t) for i, t in enumerate(pages)],
+        )
+    return doc_id
+
+
+def add_work_countries(
+    ws: Workspace,
+    work_id: int,
+    codes: Iterable[str],
+    *,
+    origin: str = "source-tag",
+    kind: str = "study",
+    evidence: str | None = None,
+) -> None:
+    ts = now()
+    ws.db.conn.executemany(
+        "INSERT INTO work_countries (work_id, country, kind, origin, action, evidence, created_at)"
+        " VALUES (?, ?, ?, ?, 'add', ?, ?)",
+        [(work_id, c, kind, origin, evidence, ts) for c in dict.fromkeys(codes)],
+    )
+
+
+def country_code(name: str) -> str | None:
+    """ISO 3166 alpha-2 code for a country name or code (aliases first, then pycountry)."""
+    key = " ".join(name.strip().lower().split())
+    if not key:
+        return None
+    if key in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[key]
+    import pycountry
+
+    try:
+        return str(pycountry.countries.lookup(key).alpha_2)
+    except LookupError:
+        return None
+
+
+def detect_language(text: str | None) -> str | None:
+    """ISO 639-1 language of ``text`` (langdetect, seeded so results are deterministic)."""
+    if not text:
+        return None
+    sample = re.sub(r"\s+", " ", text).strip()[:5000]
+    if sum(c.isalpha() for c in sample) < 20:
+        return None
+    from langdetect import DetectorFactory, detect
+    from langdetect.lang_detect_exception import LangDetectException
+
+    DetectorFactory.seed = 0
+    try:
+        lang = str(detect(sample))
+    except LangDetectException:
+        return None
+    return lang.split("-")[0]
+
+
+_YEAR_RE = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+
+
+def find_year(text: str, *, lo: int = 1950, hi: int = 2049) -> int | None:
+    """The most frequent plausible year in ``text`` (ties go to the earliest mention)."""
+    counts: dict[int, int] = {}
+    for m in _YEAR_RE.finditer(text):
+        y = int(m.group(1))
+        if lo <= y <= hi:
+            counts[y] = counts.get(y, 0) + 1
+    if not counts:
+        return None
+    return max(counts, key=lambda y: counts[y])
+
+
+_ISBN_RE = re.compile(r"\bISBN(?:-1[03])?:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx])\b", re.I)
+
+
+def find_isbn(text: str) -> str | None:
+    """The first valid ISBN-10/13 introduced by ``ISBN`` in ``text``, digits only."""
+    for m in _ISBN_RE.finditer(text):
+        digits = re.sub(r"[^\dXx]", "", m.group(1)).upper()
+        if _isbn_ok(digits):
+            return digits
+    return None
+
+
+def _isbn_ok(d: str) -> bool:
+    if len(d) == 13 and d.isdigit():
+        return sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(d)) % 10 == 0
+    if len(d) == 10 and d[:9].isdigit():
+        total = sum((10 - i) * int(c) for i, c in enumerate(d[:9]))
+        total += 10 if d[9] == "X" else int(d[9]) if d[9].isdigit() else 99
+        return total % 11 == 0
+    return False
+
+
+def iter_files(paths: Iterable[str | Path], suffixes: tuple[str, ...]) -> list[Path]:
+    """Files named on the command line plus files with ``suffixes`` inside named folders (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes))
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))

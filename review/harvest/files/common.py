@@ -1,0 +1,137 @@
+"""Small helpers every format reader shares: clean values, years, author lists, record building."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ...models import Record, normalize_doi
+
+_YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
+_WS_RE = re.compile(r"\s+")
+
+
+def clean(value: Any) -> str | None:
+    """A stripped single-spaced string, or None for empty/missing values."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value if v is not None)
+    text = _WS_RE.sub(" ", str(value)).strip()
+    if not text or text.lower() in {"nan", "none", "null", "n/a", "unknown"}:
+        return None
+    return text
+
+
+def clean_html(value: Any) -> str | None:
+    text = clean(value)
+    return html.unescape(text) if text else text
+
+
+def year_of(value: Any) -> int | None:
+    """The first plausible year in a value ('2021', '2021/12/21', 'Dec 2019', 2020.0)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        v = int(value)
+        return v if 1500 <= v <= 2100 else None
+    m = _YEAR_RE.search(str(value))
+    return int(m.group(1)) if m else None
+
+
+def as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [s for v in value if (s := clean(v))]
+    s = clean(value)
+    return [s] if s else []
+
+
+def split_authors(value: Any, sep: str | None = None) -> tuple[str, ...]:
+    """Authors from a list or a string joined by ' and ', ';' or ','.
+
+    A string is split on ' and ' (BibTeX) or ';' first; on ',' only when no part looks like
+    'Surname, Initials' (i.e. 'Smith A, Walter B' or 'Joseph Rottman, Erran Carmel').
+    """
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(a for v in value if (a := clean(v)))
+    text = clean(value)
+    if not text:
+        return ()
+    if sep is not None:
+        parts = text.split(sep)
+    elif re.search(r"\s+and\s+", text) and ("," in text or text.count(" and ") > 1):
+        parts = re.split(r"\s+and\s+", text)
+    elif ";" in text:
+        parts = text.split(";")
+    elif "," in text and _comma_separated_names(text):
+        parts = text.split(",")
+    else:
+        parts = [text]
+    return tuple(a for p in parts if (a := clean(p)))
+
+
+def _comma_separated_names(text: str) -> bool:
+    """'Smith A, Walter B' / 'Joseph Rottman, Erran Carmel' (not 'Smith, John')."""
+    parts = [p.strip() for p in text.split(",")]
+    return len(parts) > 2 or all(len(p.split()) >= 2 for p in parts)
+
+
+def join_pages(start: Any, end: Any) -> str | None:
+    s, e = clean(start), clean(end)
+    if s and e and s != e:
+        return f"{s}-{e}"
+    return s or e
+
+
+def first(*values: Any) -> Any:
+    for v in values:
+        if v not in (None, "", [], ()):
+            return v
+    return None
+
+
+def doi_of(*values: Any) -> str | None:
+    for v in values:
+        for item in v if isinstance(v, list | tuple) else [v]:
+            d = normalize_doi(clean(item))
+            if d:
+                return d
+    return None
+
+
+def make_record(
+    *,
+    title: Any,
+    raw: Any,
+    raw_format: str,
+    authors: Iterable[str] = (),
+    keywords: Iterable[str] = (),
+    affiliation_countries: Iterable[str] = (),
+    **fields: Any,
+) -> Record:
+    """A Record with cleaned strings (None for blanks) and tuple lists."""
+    kw: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in {"year"}:
+            kw[key] = year_of(value)
+        elif key in {"extra"}:
+            kw[key] = value or {}
+        elif key == "abstract":
+            kw[key] = clean_html(value)
+        else:
+            kw[key] = clean(value)
+    return Record(
+        title=clean_html(title),
+        authors=tuple(a for a in authors if a),
+        keywords=tuple(dict.fromkeys(k for k in keywords if k)),
+        affiliation_countries=tuple(dict.fromkeys(c.upper() for c in affiliation_countries if c)),
+        raw=raw,
+        raw_format=raw_format,
+        **kw,
+    )

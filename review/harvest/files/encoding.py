@@ -1,0 +1,66 @@
+"""Read export files as text whatever their encoding: UTF-8 (with or without BOM), UTF-16/32,
+cp1252, GBK and the rest that charset-normalizer recognises."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from ...errors import FormatError
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def detect_encoding(data: bytes) -> str:
+    """The most likely encoding of ``data`` (a codec name Python knows)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    sample = data[:4000]
+    if sample and sample.count(b"\x00") > len(sample) // 4:
+        # UTF-16 without a BOM: the NULs sit on the high byte of ASCII characters
+        even = sample[0::2].count(b"\x00")
+        odd = sample[1::2].count(b"\x00")
+        return "utf-16-be" if even > odd else "utf-16-le"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["cp1252", "gb18030", "big5", "shift_jis", "euc_kr",
+                                          "latin_1", "cp1250", "cp1251", "iso8859_15"]).best()
+    if best is not None:
+        return str(best.encoding)
+    return "cp1252"
+
+
+def decode(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
+    """Decode bytes to text; returns (text, encoding). Raises FormatError for binary data."""
+    enc = detect_encoding(data)
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        enc = "cp1252"
+        text = data.decode(enc, errors="replace")
+    if "\x00" in text:
+        raise FormatError("binary data, not a text export", path=str(path))
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return text, enc
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """The text of a file and the encoding it was read with."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise FormatError(f"cannot read file ({e.strerror or e})", path=str(p)) from e
+    return decode(data, p)

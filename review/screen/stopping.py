@@ -1,0 +1,203 @@
+"""When is it safe to stop screening? Callaghan & Müller-Hansen's (2020) statistical stopping rule.
+
+The rule tests H0 "recall < target" with a hypergeometric test on records screened in random order
+(an urn) after active learning. If H0 holds, at least ``K_tar = floor(r_seen / target - r_al) + 1``
+relevant records were in the urn when sampling began (``r_al`` found before it, ``r_seen`` found in
+all); the p-value is the chance of drawing at most the ``k`` relevant records we did draw in ``n``
+draws from an urn of ``N`` records with ``K_tar`` relevant. Stop when ``p < 1 - confidence``.
+
+In a workspace we cannot know which decisions were made in random order, so ``stopping_status``
+uses the BUSCAR form of the rule (the authors' own tool): every suffix of the screening sequence is
+treated as the urn sample and the smallest p-value counts. Records ranked by a model are at least as
+likely to be relevant as random ones, which makes this conservative. ``review simulate`` runs the
+rule as published: a heuristic trigger, then a random-order sampling phase (see simulate.py).
+The "N consecutive irrelevant" heuristic is reported alongside, as information only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..store import Workspace
+from ..store.workspace import now
+
+METHOD = "callaghan-muller-hansen-2020"
+HEURISTIC_N = 50  # the consecutive-irrelevant count shown as a hint
+
+
+def k_target(r_seen: int, r_al: int, target: float) -> int:
+    """Fewest relevant records the urn must have held for recall to be below target (H0)."""
+    return math.floor(r_seen / target - r_al) + 1
+
+
+def hypergeom_p(urn: int, n: int, k: int, r_seen: int, r_al: int, target: float) -> float:
+    """p-value of H0 "recall < target" after drawing n of an urn of size urn and finding k relevant."""
+    from scipy.stats import hypergeom
+
+    kt = k_target(r_seen, r_al, target)
+    if kt > urn:  # H0 would need more relevant records than there are records: reject it
+        return 0.0
+    return float(hypergeom.cdf(k, urn, kt, n))
+
+
+def buscar_p(labels: Sequence[int], n_total: int, target: float) -> float:
+    """Smallest p-value of H0 over every suffix of a screening sequence (BUSCAR).
+
+    labels: 1 relevant / 0 irrelevant in screening order; n_total: records eligible in all.
+    """
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    y = np.asarray(labels, dtype=np.int64)
+    if len(y) == 0:
+        return 1.0
+    r_seen = int(y.sum())
+    rev = y[::-1]
+    n = np.arange(1, len(y) + 1)  # sample sizes: the last 1, 2, ... records screened
+    k = np.cumsum(rev)  # relevant in each sample
+    remaining = n_total - len(y)
+    urn = n + remaining
+    r_al = r_seen - k
+    kt = np.floor(r_seen / target - r_al) + 1
+    p = hypergeom.cdf(k, urn, np.minimum(kt, urn), n)
+    p = np.where(kt > urn, 0.0, p)
+    return float(np.min(p))
+
+
+def consecutive_irrelevant(labels: Sequence[int]) -> int:
+    """Irrelevant records screened since the last relevant one."""
+    c = 0
+    for v in reversed(labels):
+        if v:
+            break
+        c += 1
+    return c
+
+
+def screening_sequence(
+    ws: Workspace, stage: str, reviewer: str | None = None
+) -> list[tuple[int, int]]:
+    """[(work_id, 1 relevant | 0 irrelevant)] in the order the works were first decided."""
+    sql = """
+    SELECT d.work_id, MIN(first.id) AS first_id, MAX(d.decision IN ('include','maybe')) AS rel
+    FROM decisions d
+    JOIN (SELECT MAX(id) AS id FROM decisions WHERE stage = ? {rev}
+          GROUP BY work_id, reviewer) last ON d.id = last.id
+    JOIN decisions first ON first.work_id = d.work_id AND first.stage = d.stage
+         AND first.reviewer = d.reviewer
+    WHERE d.decision != 'retract'
+    GROUP BY d.work_id ORDER BY first_id
+    """
+    params: list[Any] = [stage]
+    rev = ""
+    if reviewer is not None:
+        rev = "AND reviewer = ?"
+        params.append(reviewer)
+    return [(r[0], int(r[2])) for r in ws.db.execute(sql.format(rev=rev), params)]
+
+
+def evaluate(
+    labels: Sequence[int], n_total: int, target: float, confidence: float
+) -> dict[str, Any]:
+    """The stopping status of a screening sequence (pure; used by stopping_status)."""
+    n_screened = len(labels)
+    found = int(sum(labels))
+    remaining = max(n_total - n_screened, 0)
+    p = buscar_p(labels, n_total, target) if n_screened and found else 1.0
+    should_stop = bool(found) and (remaining == 0 or p < 1 - confidence)
+    # A point estimate of relevant records left: the rate among the last 10% screened (at least
+    # 50), applied to what is left. Information only; the test above decides.
+    tail = list(labels[-max(50, n_screened // 10) :])
+    rate = (sum(tail) / len(tail)) if tail else 0.0
+    est_left = round(rate * remaining, 1)
+    est_recall = found / (found + est_left) if found + est_left > 0 else 0.0
+    cons = consecutive_irrelevant(labels)
+    if not found:
+        msg = "no relevant record yet: keep screening"
+    elif should_stop and remaining == 0:
+        msg = "every eligible record is screened"
+    elif should_stop:
+        msg = (
+            f"safe to stop: recall >= {target:.0%} at {confidence:.0%} confidence (p = {p:.3f});"
+            f" {cons} irrelevant in a row"
+        )
+    else:
+        msg = (
+            f"keep screening: cannot yet show recall >= {target:.0%} (p = {p:.3f});"
+            f" {cons} irrelevant in a row"
+        )
+        if cons >= HEURISTIC_N:
+            msg += f" (the {HEURISTIC_N}-in-a-row heuristic would stop)"
+    return {
+        "method": METHOD,
+        "target_recall": target,
+        "confidence": confidence,
+        "p_value": round(p, 6),
+        "n_screened": n_screened,
+        "n_remaining": remaining,
+        "n_relevant_found": found,
+        "est_relevant_remaining": est_left,
+        "estimated_recall": round(est_recall, 4),
+        "consecutive_irrelevant": cons,
+        "heuristic_stop": cons >= HEURISTIC_N,
+        "should_stop": should_stop,
+        "message": msg,
+    }
+
+
+def stopping_status(
+    ws: Workspace, stage: str, reviewer: str | None = None, log: bool | None = None
+) -> dict[str, Any]:
+    """Where the stopping rule stands for a stage (and reviewer).
+
+    Logs the decision into ``stopping_log`` when should_stop changes from the last logged value
+    (log=None), always (log=True) or never (log=False).
+    """
+    from .priority import _eligible
+
+    proto = ws.protocol()
+    target = proto.target_recall if proto else 0.95
+    confidence = proto.confidence if proto else 0.95
+    eligible = set(_eligible(ws, stage))
+    seq = [y for w, y in screening_sequence(ws, stage, reviewer) if w in eligible]
+    status = evaluate(seq, len(eligible), target, confidence)
+    if log is None:
+        last = last_logged(ws, stage, reviewer)
+        log = bool(last["should_stop"]) != status["should_stop"] if last else status["should_stop"]
+    if log:
+        log_status(ws, stage, reviewer, status)
+    return status
+
+
+def last_logged(ws: Workspace, stage: str, reviewer: str | None) -> dict[str, Any] | None:
+    rows = list(
+        ws.db.query(
+            "SELECT * FROM stopping_log WHERE stage = ? AND reviewer IS ? ORDER BY id DESC LIMIT 1",
+            [stage, reviewer],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def log_status(ws: Workspace, stage: str, reviewer: str | None, status: dict[str, Any]) -> int:
+    """Append one stopping decision to the append-only stopping_log."""
+    params = {"target_recall": status["target_recall"], "confidence": status["confidence"]}
+    result = {k: v for k, v in status.items() if k not in params}
+    with ws.transaction():
+        cur = ws.db.conn.execute(
+            "INSERT INTO stopping_log (created_at, stage, method, params, result, should_stop, reviewer)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [
+                now(),
+                stage,
+                status["method"],
+                json.dumps(params),
+                json.dumps(result),
+                int(status["should_stop"]),
+                reviewer,
+            ],
+        )
+    return int(cur.lastrowid)  # type: ignore[arg-type]
