@@ -186,7 +186,9 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
 
     crit = data.get("criteria")
     if not isinstance(crit, dict):
-        raise c.fail("criteria", "a [criteria] section with inclusion and exclusion lists is required")
+        raise c.fail(
+            "criteria", "a [criteria] section with inclusion and exclusion lists is required"
+        )
     seen: set[str] = set()
     parsed: dict[str, list[Criterion]] = {"inclusion": [], "exclusion": []}
     for kind in ("inclusion", "exclusion"):
@@ -200,7 +202,9 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
             code = c.str_(item, "code", f"{kp}.code")
             assert code is not None
             if not _CODE_RE.match(code):
-                raise c.fail(f"{kp}.code", f"code {code!r} must be a short identifier like E1 or LANG")
+                raise c.fail(
+                    f"{kp}.code", f"code {code!r} must be a short identifier like E1 or LANG"
+                )
             if code in seen:
                 raise c.fail(f"{kp}.code", f"duplicate criterion code {code!r}")
             seen.add(code)
@@ -224,10 +228,17 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
         if name in names:
             raise c.fail(f"{kp}.name", f"duplicate source name {name!r}")
         names.add(name)
-        kind = c.str_(s, "kind", f"{kp}.kind")
+        kind = c.str_(s, "kind", f"{kp}.kind") or ""
         if kind not in SOURCE_KINDS:
-            raise c.fail(f"{kp}.kind", f"unknown kind {kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
-        default_arm = {"openalex": "databases", "database": "databases", "file": "databases", "register": "registers"}.get(kind, "other")  # type: ignore[arg-type]
+            raise c.fail(
+                f"{kp}.kind", f"unknown kind {kind!r}; expected one of {', '.join(SOURCE_KINDS)}"
+            )
+        default_arm = {
+            "openalex": "databases",
+            "database": "databases",
+            "file": "databases",
+            "register": "registers",
+        }.get(kind, "other")  # type: ignore[arg-type]
         arm = s.get("arm", default_arm)
         if arm not in ARMS:
             raise c.fail(f"{kp}.arm", f"unknown arm {arm!r}; expected one of {', '.join(ARMS)}")
@@ -265,7 +276,9 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
     conf = scr.get("confidence", 0.95)
     for key, v in (("target_recall", tr), ("confidence", conf)):
         if not isinstance(v, int | float) or not 0 < v < 1:
-            raise c.fail(f"screening.{key}", f"must be a number between 0 and 1 (exclusive), got {v!r}")
+            raise c.fail(
+                f"screening.{key}", f"must be a number between 0 and 1 (exclusive), got {v!r}"
+            )
 
     kw = data.get("keywords", {})
     if not isinstance(kw, dict):
@@ -279,14 +292,16 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
         codes_t = c.list_of_str(codes, f"regions.{name}")
         for code in codes_t:
             if not re.fullmatch(r"[A-Za-z]{2}", code):
-                raise c.fail(f"regions.{name}", f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+                raise c.fail(
+                    f"regions.{name}", f"{code!r} is not an ISO 3166-1 alpha-2 country code"
+                )
         regions[name] = tuple(x.upper() for x in codes_t)
     themes = data.get("themes", {})
     if not isinstance(themes, dict):
         raise c.fail("themes", "must be a table with a seeds list")
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
-        raise c.fail("keys", "must be a table of action = \"key\"")
+        raise c.fail("keys", 'must be a table of action = "key"')
 
     return Protocol(
         title=title or "",

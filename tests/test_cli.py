@@ -13,7 +13,16 @@ from review.cli import cli
 from review.models import Record
 from review.store.records import add_records, finish_search, start_search
 
-HEAVY = ("torch", "textual", "fitz", "sentence_transformers", "sklearn", "hdbscan", "umap", "matplotlib")
+HEAVY = (
+    "torch",
+    "textual",
+    "fitz",
+    "sentence_transformers",
+    "sklearn",
+    "hdbscan",
+    "umap",
+    "matplotlib",
+)
 
 
 def _walk(group: click.Group, prefix: tuple[str, ...] = ()):
@@ -31,7 +40,11 @@ def test_every_command_has_help():
             missing.append(" ".join(path))
         r = runner.invoke(cli, [*path, "--help"])
         assert r.exit_code == 0, (path, r.output)
-        if "--db" not in r.output and not isinstance(cmd, click.Group) and path != ("protocol", "check"):
+        if (
+            "--db" not in r.output
+            and not isinstance(cmd, click.Group)
+            and path != ("protocol", "check")
+        ):
             missing.append(" ".join(path) + " (no --db)")
     assert not missing, missing
 

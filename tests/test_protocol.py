@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PROTOCOLS
 
 from review import protocol
 from review.cli import cli
 from review.errors import ProtocolError
-
-from conftest import PROTOCOLS
 
 GOOD = """
 [review]
@@ -59,9 +58,9 @@ def test_minimal_protocol_defaults():
         (GOOD.replace('code = "E1"', 'code = "E 1,"'), "11", "criteria.exclusion[0].code"),
         (GOOD + '\n[[sources]]\nname = "X"\nkind = "carrier-pigeon"\n', "16", "unknown kind"),
         (GOOD + '\n[[sources]]\nname = "X"\nkind = "openalex"\n', "14", "needs a search string"),
-        (GOOD + '\n[screening]\ntarget_recall = 1.5\n', "15", "between 0 and 1"),
+        (GOOD + "\n[screening]\ntarget_recall = 1.5\n", "15", "between 0 and 1"),
         (GOOD + '\n[regions]\nSADC = ["ZA", "South Africa"]\n', "15", "not an ISO"),
-        (GOOD + '\n[bogus]\nx = 1\n', "14", "unknown section"),
+        (GOOD + "\n[bogus]\nx = 1\n", "14", "unknown section"),
         (GOOD.replace('code = "I1"', 'code = "E1"'), "11", "duplicate criterion code"),
         (GOOD.replace('title = "T"', 'title = "T'), "3", "invalid TOML"),
     ],

@@ -8,8 +8,7 @@ import pytest
 
 from review.errors import ScreenError, WorkspaceError
 from review.models import Record
-from review.store import Workspace, init
-from review.store import migrations
+from review.store import Workspace, init, migrations
 from review.store.decisions import current_decisions, decision_counts, record_decision
 from review.store.records import add_records, finish_search, start_search
 
@@ -17,8 +16,18 @@ from review.store.records import add_records, finish_search, start_search
 def test_new_workspace_is_wal_and_migrated(ws):
     assert ws.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert migrations.applied(ws.db) == [name for name, _ in migrations.MIGRATIONS]
-    for table in ("searches", "records", "works", "decisions", "documents", "embeddings", "themes",
-                  "work_countries", "merges", "bundles"):
+    for table in (
+        "searches",
+        "records",
+        "works",
+        "decisions",
+        "documents",
+        "embeddings",
+        "themes",
+        "work_countries",
+        "merges",
+        "bundles",
+    ):
         assert table in ws.db.table_names()
     assert ws.protocol().title == "Smart cities governance in the SADC region"
 
@@ -48,7 +57,9 @@ def test_older_schema_is_migrated(tmp_path):
     import sqlite_utils
 
     db = sqlite_utils.Database(conn)
-    db.execute("CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)")
+    db.execute(
+        "CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
+    )
     db_first[1](db)
     db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, 'x')", [db_first[0]])
     conn.commit()
@@ -96,7 +107,9 @@ def test_decisions_are_append_only_and_current_is_derived(ws):
     (rid,) = _add(ws, ["Smart city governance in Lusaka"])
     work = ws.db.execute("SELECT work_id FROM records WHERE id = ?", [rid]).fetchone()[0]
     record_decision(ws, work_id=work, stage="title-abstract", reviewer="ana", decision="include")
-    record_decision(ws, work_id=work, stage="title-abstract", reviewer="ana", decision="exclude", reason="E2")
+    record_decision(
+        ws, work_id=work, stage="title-abstract", reviewer="ana", decision="exclude", reason="E2"
+    )
     cur = current_decisions(ws, stage="title-abstract")
     assert [(d["decision"], d["reason"]) for d in cur] == [("exclude", "E2")]
     record_decision(ws, work_id=work, stage="title-abstract", reviewer="ana", decision="retract")
@@ -121,13 +134,22 @@ def test_decision_counts_use_resolved_decisions(ws):
     record_decision(ws, work_id=w[0], stage="title-abstract", reviewer="a", decision="include")
     record_decision(ws, work_id=w[0], stage="title-abstract", reviewer="b", decision="include")
     record_decision(ws, work_id=w[1], stage="title-abstract", reviewer="a", decision="include")
-    record_decision(ws, work_id=w[1], stage="title-abstract", reviewer="b", decision="exclude", reason="E1")
+    record_decision(
+        ws, work_id=w[1], stage="title-abstract", reviewer="b", decision="exclude", reason="E1"
+    )
     record_decision(ws, work_id=w[2], stage="title-abstract", reviewer="a", decision="maybe")
     counts = decision_counts(ws)
     # w[1] is a conflict: not counted until resolved
     assert counts == {"title-abstract": {"include": 1, "exclude": 0, "maybe": 1}}
-    record_decision(ws, work_id=w[1], stage="title-abstract", reviewer="lead", decision="exclude",
-                    reason="E1", origin="resolution")
+    record_decision(
+        ws,
+        work_id=w[1],
+        stage="title-abstract",
+        reviewer="lead",
+        decision="exclude",
+        reason="E1",
+        origin="resolution",
+    )
     assert decision_counts(ws)["title-abstract"]["exclude"] == 1
 
 

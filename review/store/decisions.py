@@ -86,6 +86,9 @@ def resolved_decisions(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
         outcomes = {d["decision"] for d in ds}
         if len(outcomes) == 1:
             out[work_id] = max(ds, key=lambda d: d["id"])
+        elif outcomes == {"include", "maybe"}:
+            # maybe counts as include (as Covidence does): both reviewers advance the record
+            out[work_id] = max((d for d in ds if d["decision"] == "include"), key=lambda d: d["id"])
     return out
 
 

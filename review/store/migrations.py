@@ -15,7 +15,9 @@ import sqlite_utils
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
 
-def migration(fn: Callable[[sqlite_utils.Database], None]) -> Callable[[sqlite_utils.Database], None]:
+def migration(
+    fn: Callable[[sqlite_utils.Database], None],
+) -> Callable[[sqlite_utils.Database], None]:
     MIGRATIONS.append((fn.__name__, fn))
     return fn
 
@@ -191,14 +193,22 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             decisions_added INTEGER);
         """
     )
-    for table in ("merges", "decisions", "notes", "tags", "retrieval", "stopping_log", "theme_edits"):
+    for table in (
+        "merges",
+        "decisions",
+        "notes",
+        "tags",
+        "retrieval",
+        "stopping_log",
+        "theme_edits",
+    ):
         _append_only(db, table)
 
 
 @migration
 def m002_fts(db: sqlite_utils.Database) -> None:
     """Full-text search over works (title, abstract) for the screening app's `/`."""
-    db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
+    db.table("works").enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
 
 
 @migration
@@ -210,6 +220,17 @@ def m003_provenance(db: sqlite_utils.Database) -> None:
         ALTER TABLE works ADD COLUMN merged_into INTEGER;
         ALTER TABLE records ADD COLUMN origin TEXT;
         CREATE INDEX records_origin ON records(origin);
+        """
+    )
+
+
+@migration
+def m004_dedup_merge_note(db: sqlite_utils.Database) -> None:
+    """merges.note: why the survivor was chosen (e.g. it carries screening decisions)."""
+    db.executescript(
+        """
+        ALTER TABLE merges ADD COLUMN note TEXT;
+        CREATE INDEX IF NOT EXISTS dedup_candidates_status ON dedup_candidates(status);
         """
     )
 

@@ -48,11 +48,11 @@ def start_search(
         "params": json.dumps(params, ensure_ascii=False, default=str) if params else None,
         "group_name": group_name,
     }
-    return int(ws.db["searches"].insert(row).last_pk)  # type: ignore[arg-type]
+    return int(ws.db.table("searches").insert(row).last_pk)  # type: ignore[arg-type]
 
 
 def update_search(ws: Workspace, search_id: int, **fields: Any) -> None:
-    ws.db["searches"].update(search_id, fields)
+    ws.db.table("searches").update(search_id, fields)
 
 
 def finish_search(
@@ -63,7 +63,7 @@ def finish_search(
     records_stored: int,
     status: str = "complete",
 ) -> None:
-    ws.db["searches"].update(
+    ws.db.table("searches").update(
         search_id,
         {
             "records_found": records_found,
@@ -159,7 +159,9 @@ def add_records(
 def record_counts_by_source(ws: Workspace) -> dict[str, int]:
     return {
         r[0]: r[1]
-        for r in ws.db.execute("SELECT source, COUNT(*) FROM records GROUP BY source ORDER BY source")
+        for r in ws.db.execute(
+            "SELECT source, COUNT(*) FROM records GROUP BY source ORDER BY source"
+        )
     }
 
 

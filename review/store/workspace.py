@@ -130,16 +130,20 @@ class Workspace:
     # protocol -------------------------------------------------------------------------------
     def set_protocol(self, protocol: Protocol) -> None:
         sha = hashlib.sha256(protocol.text.encode("utf-8")).hexdigest()
-        current = self.db.execute("SELECT sha256 FROM protocols ORDER BY id DESC LIMIT 1").fetchone()
+        current = self.db.execute(
+            "SELECT sha256 FROM protocols ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if current and current[0] == sha:
             return
         with self.transaction():
-            self.db["protocols"].insert(
+            self.db.table("protocols").insert(
                 {"loaded_at": now(), "path": protocol.path, "sha256": sha, "toml": protocol.text}
             )
 
     def protocol(self) -> Protocol | None:
-        row = self.db.execute("SELECT toml, path FROM protocols ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.db.execute(
+            "SELECT toml, path FROM protocols ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if not row:
             return None
         return protocol_loads(row[0], path=row[1] or "<workspace protocol>")
