@@ -82,9 +82,13 @@ class Record:
             row[key] = json.dumps(list(d[key]), ensure_ascii=False)
         raw = self.raw
         row["raw"] = (
-            raw if isinstance(raw, str) or raw is None else json.dumps(raw, ensure_ascii=False, default=str)
+            raw
+            if isinstance(raw, str) or raw is None
+            else json.dumps(raw, ensure_ascii=False, default=str)
         )
-        row["extra"] = json.dumps(self.extra, ensure_ascii=False, default=str) if self.extra else None
+        row["extra"] = (
+            json.dumps(self.extra, ensure_ascii=False, default=str) if self.extra else None
+        )
         row["content_hash"] = self.content_hash()
         return row
 

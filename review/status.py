@@ -44,7 +44,9 @@ def format_summary(s: dict[str, Any]) -> str:
     for name, n in s["sources"].items():
         lines.append(f"  {name:<40} {n:>7}")
     sr = s["searches"]
-    lines.append(f"Searches  {sr['total']} logged, {sr['complete']} complete, {sr['unfinished']} unfinished")
+    lines.append(
+        f"Searches  {sr['total']} logged, {sr['complete']} complete, {sr['unfinished']} unfinished"
+    )
     if s["decisions"]:
         lines.append("Decisions")
         for stage, c in s["decisions"].items():

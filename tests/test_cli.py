@@ -13,6 +13,8 @@ from review.cli import cli
 from review.models import Record
 from review.store.records import add_records, finish_search, start_search
 
+# commands that read files only, never a workspace
+NO_DB = {("protocol", "check"), ("bundle", "inspect"), ("simulate",)}
 HEAVY = (
     "torch",
     "textual",

@@ -1,7 +1,119 @@
-"""Commands for this pipeline stage (filled in by its issue)."""
+"""Screening commands: screen (the Textual app), decide (for scripts), attach, history."""
 
 from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from ._common import db_option, echo_json, open_ws, reviewer_option
+
+ORDERS = ("relevance", "random", "oldest")
+
+
+@click.command()
+@click.option("--stage", default=None, help="Protocol stage (default: the first, title-abstract).")
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    default="relevance",
+    show_default=True,
+    help="relevance = active learning on your decisions so far.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for random order.")
+@reviewer_option
+@db_option
+def screen(stage: str | None, order: str, seed: int, reviewer: str, db_path: str) -> None:
+    """Screen records one at a time in the terminal (keyboard first; every key is saved at once).
+
+    \b
+    i include · e exclude then 1-9 reason · m maybe · n note · t tag · u undo
+    ←/→ or k/j move through what you screened · / search · ? help · q quit
+    Full-text stage: a attach a PDF · r mark not retrieved. Ctrl+P lists every action.
+    """
+    from ..screen.tui.app import ScreenApp
+
+    open_ws(db_path).close()  # a clear error before the screen switches mode
+    ScreenApp(db_path, stage=stage, reviewer=reviewer, order=order, seed=seed).run()
+
+
+@click.command()
+@click.argument("work_id", type=int)
+@click.option("--include", "outcome", flag_value="include", help="Include the work.")
+@click.option("--exclude", "reason", metavar="REASON", help="Exclude with the protocol's reason code.")
+@click.option("--maybe", "outcome", flag_value="maybe", help="Undecided.")
+@click.option("--undo", "outcome", flag_value="undo", help="Undo your latest decision on the work.")
+@click.option("--stage", default=None, help="Protocol stage (default: the first).")
+@click.option("--note", default=None, help="A note stored with the decision.")
+@reviewer_option
+@db_option
+def decide(
+    work_id: int,
+    outcome: str | None,
+    reason: str | None,
+    stage: str | None,
+    note: str | None,
+    reviewer: str,
+    db_path: str,
+) -> None:
+    """Record a screening decision on WORK_ID (for scripts; the log is append-only)."""
+    from ..errors import ScreenError
+    from ..screen import actions
+    from ..screen.queue import stages_of
+
+    if (outcome is None) == (reason is None):
+        raise click.UsageError("give exactly one of --include, --exclude REASON, --maybe, --undo")
+    ws = open_ws(db_path)
+    stage = stage or stages_of(ws)[0]
+    if outcome == "undo":
+        res = actions.undo_last(ws, stage, reviewer, origin="cli", work_id=work_id)
+        if res is None:
+            raise ScreenError(f"{reviewer} has no decision on work {work_id} at {stage} to undo")
+        click.echo(f"work {work_id} {stage}: undid decision #{res['undone']} (row #{res['id']})")
+        return
+    decision = outcome or "exclude"
+    did = actions.decide(ws, work_id, stage, reviewer, decision, reason, note=note, origin="cli")
+    click.echo(f"work {work_id} {stage}: {decision}{' ' + reason if reason else ''} (decision #{did})")
+
+
+@click.command()
+@click.argument("work_id", type=int)
+@click.argument("pdf", type=click.Path(dir_okay=False))
+@reviewer_option
+@db_option
+def attach(work_id: int, pdf: str, reviewer: str, db_path: str) -> None:
+    """Attach a PDF to WORK_ID for full-text screening (copied into the workspace by sha256)."""
+    from ..screen import actions
+
+    ws = open_ws(db_path)
+    doc = actions.attach_pdf(ws, work_id, pdf, reviewer)
+    pages = len(actions.full_text_pages(ws, work_id))
+    click.echo(f"work {work_id}: attached {pdf} as document #{doc} ({pages} pages)")
+
+
+@click.command()
+@click.argument("work_id", type=int)
+@click.option("--reviewer", default=None, help="Only this reviewer's events.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def history(work_id: int, reviewer: str | None, as_json: bool, db_path: str) -> None:
+    """The full log of WORK_ID: every decision, undo, note, tag and retrieval, oldest first."""
+    from ..screen import actions
+
+    ws = open_ws(db_path)
+    events = actions.history(ws, work_id, reviewer=reviewer)
+    if as_json:
+        echo_json(events)
+        return
+    work = actions.get_work(ws, work_id)
+    click.echo(f"work {work_id}: {work['title'] or '(no title)'}")
+    if not events:
+        click.echo("  (no events)")
+    for e in events:
+        stage = f" [{e['stage']}]" if e["stage"] else ""
+        extra = f"  — {e['note']}" if e["note"] else ""
+        origin = f" ({e['origin']})" if e["origin"] else ""
+        click.echo(
+            f"  {e['at'][:19]}  {e['kind']:<9} {e['reviewer'] or '-':<12}{stage} {e['value']}{extra}{origin}"
+        )
+
+
+COMMANDS: list[click.Command] = [screen, decide, attach, history]

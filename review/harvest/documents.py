@@ -176,11 +176,16 @@ def country_code(name: str) -> str | None:
         return None
 
 
-def detect_language(text: str | None) -> str | None:
-    """ISO 639-1 language of ``text`` (langdetect, seeded so results are deterministic)."""
+def detect_language(text: str | None, max_chars: int = 1200) -> str | None:
+    """ISO 639-1 language of ``text`` (langdetect, seeded so results are deterministic).
+
+    Only the first ``max_chars`` of the text's longer lines are used: enough for a stable answer,
+    and langdetect's cost grows with the length.
+    """
     if not text:
         return None
-    sample = re.sub(r"\s+", " ", text).strip()[:5000]
+    prose = " ".join(ln for ln in text.splitlines() if len(ln.split()) >= 6) or text
+    sample = re.sub(r"\s+", " ", prose).strip()[:max_chars]
     if sum(c.isalpha() for c in sample) < 20:
         return None
     from langdetect import DetectorFactory, detect
@@ -236,7 +241,9 @@ def iter_files(paths: Iterable[str | Path], suffixes: tuple[str, ...]) -> list[P
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes))
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
+            )
         else:
             out.append(p)
     return list(dict.fromkeys(out))

