@@ -7,14 +7,17 @@ never points at a path that moves. ``documents`` rows hold the extracted text (a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from ..store.records import finish_search
 from ..store.workspace import Workspace, now
 
 # Names pycountry does not resolve by itself (old names, short forms, Portuguese/French forms).
@@ -60,6 +63,25 @@ COUNTRY_ALIASES: dict[str, str] = {
 }
 
 _BUF = 1 << 20
+
+
+@contextlib.contextmanager
+def logged_batch(ws: Workspace, search_id: int, result: Any) -> Iterator[None]:
+    """Close a batch's search-log row: complete, or interrupted (Ctrl-C) / failed, with its counts."""
+    status = "complete"
+    try:
+        yield
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        stored = len(result.added)
+        finish_search(
+            ws, search_id, records_found=result.found, records_stored=stored, status=status
+        )
 
 
 def sha256_file(path: Path) -> str:
@@ -237,13 +259,131 @@ def _isbn_ok(d: str) -> bool:
 
 
 def iter_files(paths: Iterable[str | Path], suffixes: tuple[str, ...]) -> list[Path]:
-    """Files named on the command line plus files with ``suffixes`` inside named folders (sorted)."""
+    """Files named on the command line, plus files with ``suffixes`` inside named folders (sorted;
+    README/LICENSE/CHANGELOG files in folders are not documents)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file()
+                    and f.suffix.lower() in suffixes
+                    and not f.name.upper().startswith(("README", "LICENSE", "CHANGELOG"))
+                )
             )
         else:
             out.append(p)
     return list(dict.fromkeys(out))
+
+
+PLACEHOLDER_YEAR = 1970  # scrapers' epoch default: the date is unknown
+_MONTHS = {
+    **{m: i + 1 for i, m in enumerate(
+        "january february march april may june july august september october november december".split())},
+    **{m: i + 1 for i, m in enumerate(
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro".split())},
+    **{m: i + 1 for i, m in enumerate(
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split())},
+    **{m: i + 1 for i, m in enumerate(
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split())},
+}  # fmt: skip
+
+
+def parse_date(value: str | None) -> str | None:
+    """``March 3, 2021`` / ``3 DE MARCH DE 2021`` / ``15 septembre 2024`` / ISO -> ``2021-03-03``."""
+    if not value:
+        return None
+    v = " ".join(value.lower().replace(",", " ").split())
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", v)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        words = [w for w in v.split() if w not in {"de", "of", "the"}]
+        nums = [int(w) for w in words if w.isdigit()]
+        months = [_MONTHS[w.rstrip(".")] for w in words if w.rstrip(".") in _MONTHS]
+        years = [n for n in nums if n > 31]
+        days = [n for n in nums if n <= 31]
+        if not years:
+            return None
+        y, mo, d = years[0], months[0] if months else 0, days[0] if days and months else 0
+    if y == PLACEHOLDER_YEAR or not 1900 < y < 2100:
+        return None
+    if not mo:
+        return f"{y:04d}"
+    return f"{y:04d}-{mo:02d}" + (f"-{d:02d}" if d else "")
+
+
+_SKIP_HTML = {"nav", "header", "footer", "script", "style", "noscript", "aside", "form", "svg",
+              "button", "select", "template", "iframe"}  # fmt: skip
+_NOISE_ATTR = re.compile(
+    r"\b(nav|navbar|menu|breadcrumbs?|footer|cookie|sidebar|share|social|skip)\b", re.I
+)
+_BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
+          "main", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "figcaption", "hr", "td"}  # fmt: skip
+_VOID = set("br img meta link input hr area base col embed source wbr".split())
+
+
+class HTMLText(HTMLParser):
+    """Visible text of a page without nav/header/footer/script/style, one line per block."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip: list[str] = []
+        self.meta: dict[str, str] = {}
+        self.title = ""
+        self.h1 = ""
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
+            if key and a.get("content"):
+                self.meta.setdefault(key, a["content"])
+        elif tag == "link" and "canonical" in a.get("rel", "").lower() and a.get("href"):
+            self.meta.setdefault("canonical", a["href"])
+        elif tag == "html" and a.get("lang"):
+            self.meta["lang"] = a["lang"]
+        if tag in _VOID:
+            if tag in {"br", "hr"}:
+                self.parts.append("\n")
+            return
+        if self.skip:
+            if tag == self.skip[-1]:
+                self.skip.append(tag)
+            return
+        noise = _NOISE_ATTR.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
+        if tag in _SKIP_HTML or noise or a.get("aria-hidden") == "true" or "hidden" in a:
+            self.skip.append(tag)
+            return
+        if tag in {"title", "h1"}:
+            self._in = tag
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip:
+            if tag == self.skip[-1]:
+                self.skip.pop()
+            return
+        if tag == self._in:
+            self._in = None
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        if self._in == "title":
+            self.title += data
+            return
+        if self._in == "h1" and not self.h1:
+            self.h1 = " ".join(data.split())
+        self.parts.append(re.sub(r"\s+", " ", data))  # source line breaks are not breaks
+
+    def lines(self) -> list[str]:
+        text = "".join(self.parts)
+        return [" ".join(ln.split()) for ln in text.split("\n")]
