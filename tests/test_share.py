@@ -326,3 +326,30 @@ def test_blind_screening_hides_others_until_decided(tmp_path):
         "ana",
         "ben",
     }
+
+
+def test_bundle_with_pdfs_carries_files_and_documents(two_groups):
+    from conftest import DATA
+
+    from review.harvest.pdf import add_pdfs
+
+    lusaka, maputo, tmp = two_groups
+    add_pdfs(
+        lusaka, [DATA / "pdfs" / "2023-06-20-PV.pdf"], source="Municipal and government reports"
+    )
+    out = tmp / "pdfs.reviewbundle"
+    m = export_bundle(lusaka, out, group="lusaka", with_pdfs=True)
+    assert m["counts"]["files"] == 1
+    s = import_bundle(maputo, out)
+    assert s["files_added"] == 1
+    doc = maputo.db.execute("SELECT path, sha256, pages, language FROM documents").fetchone()
+    assert doc is not None and doc[3] == "fr"
+    stored = maputo.files_dir / doc[0]
+    import hashlib
+
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == doc[1]
+    # the record of the PDF keeps its arm and source
+    row = maputo.db.execute(
+        "SELECT arm, source FROM records WHERE file_sha256 = ?", [doc[1]]
+    ).fetchone()
+    assert row == ("other", "Municipal and government reports")
