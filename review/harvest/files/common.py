@@ -10,6 +10,7 @@ from typing import Any
 from ...models import Record, normalize_doi
 
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
+_YYYYMMDD_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])(?!\d)")
 _WS_RE = re.compile(r"\s+")
 
 
@@ -37,7 +38,7 @@ def year_of(value: Any) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = int(value)
         return v if 1500 <= v <= 2100 else None
-    m = _YEAR_RE.search(str(value))
+    m = _YEAR_RE.search(str(value)) or _YYYYMMDD_RE.search(str(value))
     return int(m.group(1)) if m else None
 
 

@@ -17,6 +17,9 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+CANDIDATES = ("cp1252", "gb18030", "big5", "shift_jis")
+
+
 def detect_encoding(data: bytes) -> str:
     """The most likely encoding of ``data`` (a codec name Python knows)."""
     for bom, name in _BOMS:
@@ -35,20 +38,8 @@ def detect_encoding(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(
-        data,
-        cp_isolation=[
-            "cp1252",
-            "gb18030",
-            "big5",
-            "shift_jis",
-            "euc_kr",
-            "latin_1",
-            "cp1250",
-            "cp1251",
-            "iso8859_15",
-        ],
-    ).best()
+    # a short list keeps short CJK files from being read as Korean and Latin ones as cp1250
+    best = from_bytes(data, cp_isolation=list(CANDIDATES)).best()
     if best is not None:
         return str(best.encoding)
     return "cp1252"

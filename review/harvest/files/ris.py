@@ -26,19 +26,25 @@ def _normalise(text: str) -> list[str]:
     return out
 
 
-def check_structure(lines: list[str], path: str) -> int:
-    """Every TY ... ER block is closed; returns the number of records."""
+def check_structure(lines: list[str], path: str) -> list[str]:
+    """Every TY ... ER block must be closed; returns the lines, with an ER added where a record
+    is followed by a blank line and a new TY (some exports forget ER between records)."""
+    out: list[str] = []
     start: int | None = None
     n = 0
+    gap: int | None = None  # index in ``out`` of the first blank line after the last tag
     for i, line in enumerate(lines, 1):
         tag = line[:2] if line[2:5] == "  -" else None
         if tag == "TY":
             if start is not None:
-                raise FormatError(
-                    f"record {n + 1} (line {start}) has no ER line before the next TY",
-                    path=path,
-                    where=f"line {i}",
-                )
+                if gap is None:
+                    raise FormatError(
+                        f"record {n + 1} (line {start}) has no ER line before the next TY",
+                        path=path,
+                        where=f"line {i}",
+                    )
+                out.insert(gap, "ER  - ")
+                n += 1
             start = i
         elif tag == "ER":
             if start is None:
@@ -47,6 +53,11 @@ def check_structure(lines: list[str], path: str) -> int:
                 )
             n += 1
             start = None
+        if tag is not None:
+            gap = None
+        elif not line.strip() and gap is None:
+            gap = len(out)
+        out.append(line)
     if start is not None:
         raise FormatError(
             f"record {n + 1} starting at line {start} is truncated: the file ends before its ER line",
@@ -55,7 +66,7 @@ def check_structure(lines: list[str], path: str) -> int:
         )
     if n == 0:
         raise FormatError("no RIS records (no TY ... ER blocks)", path=path)
-    return n
+    return out
 
 
 def _plain(entry: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +111,8 @@ def to_record(entry: dict[str, Any]) -> Record:
 def read(text: str, path: str) -> list[Record]:
     import rispy
 
-    lines = _normalise(text)
-    expected = check_structure(lines, path)
+    lines = check_structure(_normalise(text), path)
+    expected = sum(1 for ln in lines if ln.startswith("ER  -"))
     try:
         entries = rispy.RisParser(enforce_list_tags=False).parse_lines(iter(lines))
     except Exception as e:  # noqa: BLE001 - rispy raises plain exceptions on odd input

@@ -1,0 +1,242 @@
+"""CSV/TSV exports: Scopus, Web of Science (tab-delimited), IEEE Xplore, SpringerLink, PubMed and
+generic tables, mapped by column name (case-insensitive). An ``ID``/``id``/``record_id`` column
+becomes the record's ``source_record_id``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from typing import Any
+
+from ...errors import FormatError
+from ...models import Record
+from .common import as_list, clean, doi_of, first, join_pages, make_record, split_authors
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": (
+        "title",
+        "document title",
+        "item title",
+        "article title",
+        "ti",
+        "primary title",
+        "paper title",
+        "titles",
+    ),
+    "abstract": ("abstract", "ab", "abstract note", "summary", "description"),
+    "authors": (
+        "authors",
+        "author",
+        "author(s)",
+        "author full names",
+        "af",
+        "au",
+        "creators",
+        "author names",
+    ),
+    "year": (
+        "year",
+        "publication year",
+        "py",
+        "pub year",
+        "publication_year",
+        "publication date",
+        "date",
+        "pubyear",
+        "originalpaperdate",
+    ),
+    "doi": ("doi", "item doi", "di", "doi link", "originalpaperdoi"),
+    "venue": (
+        "source title",
+        "journal",
+        "publication title",
+        "journal/book",
+        "so",
+        "publication",
+        "journal title",
+        "venue",
+        "source",
+        "booktitle",
+        "container-title",
+        "secondary title",
+        "publication name",
+    ),
+    "volume": ("volume", "vl", "journal volume"),
+    "issue": ("issue", "number", "is", "journal issue"),
+    "pages": ("pages", "page", "page range"),
+    "start_page": ("page start", "start page", "bp", "first page"),
+    "end_page": ("page end", "end page", "ep", "last page"),
+    "keywords": (
+        "author keywords",
+        "keywords",
+        "de",
+        "ieee terms",
+        "mesh terms",
+        "mesh_terms",
+        "subject",
+        "index keywords",
+        "id",
+    ),
+    "url": ("url", "link", "pdf link", "urls"),
+    "language": ("language", "language of original document", "la", "lang"),
+    "record_type": (
+        "document type",
+        "content type",
+        "entrytype",
+        "type",
+        "dt",
+        "publication type",
+        "record_type",
+        "item type",
+        "articletype",
+    ),
+    "pmid": ("pmid", "pubmed id", "pm"),
+    "isbn": ("isbn", "isbns", "bn"),
+    "id": (
+        "id",
+        "record_id",
+        "record id",
+        "recordid",
+        "key",
+        "citation_key",
+        "eid",
+        "ut",
+        "unique-id",
+        "accession number",
+        "an",
+    ),
+}
+WOS_TAGS = {"pt", "au", "ti", "so", "py", "ut"}
+
+
+def looks_like(text: str) -> bool:
+    first_line = text.split("\n", 1)[0]
+    return any(d in first_line for d in (",", "\t", ";")) and bool(_header_map(_header(text)))
+
+
+def _delimiter(text: str, path: str) -> str:
+    line = text.split("\n", 1)[0]
+    if path.lower().endswith((".tsv", ".tab")) or line.count("\t") > max(line.count(","), 0):
+        return "\t"
+    if line.count(";") > line.count(","):
+        return ";"
+    return ","
+
+
+def _header(text: str, path: str = "") -> list[str]:
+    reader = csv.reader(text.split("\n", 1)[:1], delimiter=_delimiter(text, path))
+    return next(reader, [])
+
+
+def _header_map(header: list[str]) -> dict[str, str]:
+    """{our field: column name} for the columns we recognise."""
+    lower = {h.strip().lstrip("\ufeff").lower(): h for h in header}
+    tab_tags = WOS_TAGS <= set(lower)
+    out: dict[str, str] = {}
+    for field, names in COLUMNS.items():
+        for name in names:
+            if field == "keywords" and name == "id" and not tab_tags:
+                continue
+            if field == "id" and name in {"id"} and tab_tags:
+                continue  # WoS 'ID' = Keywords Plus
+            if name in lower:
+                out[field] = lower[name]
+                break
+    if "title" not in out:
+        return {}
+    return out
+
+
+def flavour(header: list[str]) -> tuple[str, str | None]:
+    """(format name, default source name) from the header."""
+    h = {c.strip().lstrip("\ufeff").lower() for c in header}
+    if WOS_TAGS <= h:
+        return "wos-tsv", "Web of Science"
+    if "eid" in h or ("source title" in h and "link" in h):
+        return "scopus-csv", "Scopus"
+    if "document title" in h or "ieee terms" in h or "pdf link" in h:
+        return "ieee-csv", "IEEE Xplore"
+    if "item title" in h and "item doi" in h:
+        return "springer-csv", "SpringerLink"
+    if "pmid" in h and ("journal/book" in h or "citation" in h):
+        return "pubmed-csv", "PubMed"
+    return "csv", None
+
+
+_SPRINGER_SPLIT = re.compile(r"(?<=[a-z\u00e0-\u00ff.])(?<!\bMc)(?<!\bMac)(?=[A-Z])")
+
+
+def _springer_authors(value: str | None) -> tuple[str, ...]:
+    """SpringerLink glues names together: 'Andy SmithTom Weber'."""
+    return tuple(a.strip() for a in _SPRINGER_SPLIT.split(value or "") if a.strip())
+
+
+def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
+    def get(field: str) -> Any:
+        col = cols.get(field)
+        return row.get(col) if col else None
+
+    authors_raw = get("authors")
+    if fmt == "springer-csv":
+        authors = _springer_authors(clean(authors_raw))
+    else:
+        authors = split_authors(authors_raw)
+    kw_raw = clean(get("keywords"))
+    keywords = [k.strip() for k in re.split(r"[;|]", kw_raw or "") if k.strip()]
+    return make_record(
+        title=get("title"),
+        abstract=get("abstract"),
+        authors=authors,
+        year=get("year"),
+        doi=doi_of(get("doi")),
+        venue=get("venue"),
+        volume=get("volume"),
+        issue=get("issue"),
+        pages=first(clean(get("pages")), join_pages(get("start_page"), get("end_page"))),
+        language=get("language"),
+        record_type=get("record_type"),
+        url=first(*as_list(get("url"))),
+        pmid=get("pmid"),
+        isbn=get("isbn"),
+        keywords=keywords,
+        source_record_id=first(clean(get("id")), clean(get("pmid"))),
+        raw={k: v for k, v in row.items() if k is not None and v not in (None, "")},
+        raw_format=fmt,
+    )
+
+
+def read(text: str, path: str) -> tuple[list[Record], str, str | None]:
+    """Records, format name and default source name."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    delim = _delimiter(text, path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as e:
+        raise FormatError("empty or unreadable CSV header", path=path, where="line 1") from e
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    cols = _header_map(header)
+    if not cols:
+        raise FormatError(
+            f"no title column (looked for {', '.join(COLUMNS['title'][:4])}, ...; "
+            f"found {', '.join(header[:8])})",
+            path=path,
+            where="line 1",
+        )
+    fmt, source = flavour(header)
+    records: list[Record] = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            row: dict[str, Any] = dict(zip(header, values, strict=False))
+            if len(values) > len(header):  # Scopus sometimes adds a column the header lacks
+                row["_extra_fields"] = values[len(header) :]
+            records.append(row_record(row, cols, fmt))
+    except csv.Error as e:
+        raise FormatError(f"malformed CSV ({e})", path=path, where=f"line {reader.line_num}") from e
+    if not records:
+        raise FormatError("no data rows", path=path)
+    return records, fmt, source
