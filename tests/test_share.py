@@ -353,3 +353,24 @@ def test_bundle_with_pdfs_carries_files_and_documents(two_groups):
         "SELECT arm, source FROM records WHERE file_sha256 = ?", [doc[1]]
     ).fetchone()
     assert row == ("other", "Municipal and government reports")
+
+
+def test_imported_records_dedup_against_local_works_and_decisions_follow(two_groups):
+    from review.dedup.engine import run
+
+    lusaka, maputo, tmp = two_groups
+    out = tmp / "d.reviewbundle"
+    export_bundle(lusaka, out, group="lusaka", decisions=True)
+    import_bundle(maputo, out)
+    assert len(works(maputo)) == 22 + 25
+    r = run(maputo)
+    assert r["active_works"] == 37  # the 10 shared publications are merged across groups
+    # every imported decision still counts, on the surviving work
+    counts = decision_counts(maputo)["title-abstract"]
+    assert counts["include"] + counts["exclude"] == 25
+    merged = maputo.db.execute(
+        "SELECT COUNT(*) FROM works WHERE active = 0 AND merged_into IS NOT NULL"
+    ).fetchone()[0]
+    assert merged == 10
+    r = CliRunner().invoke(cli, ["bundle", "import", str(out), "--db", str(maputo.path)])
+    assert "already imported" in r.output

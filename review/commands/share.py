@@ -62,15 +62,20 @@ def bundle_import(
             f"({s['records_skipped']} already present), {s['searches_added']} searches, "
             f"{s['decisions_added']} decisions, {s['notes_added']} notes, {s['files_added']} files"
         )
+        if s.get("dedup"):
+            d = s["dedup"]
+            click.echo(
+                f"dedup against local works: {d['works_absorbed']} merged, {d['candidates_new']} "
+                f"pairs to review; {d['active_works']} works"
+            )
 
 
 def _dedup(ws):  # type: ignore[no-untyped-def]
-    """Run the workspace's dedup after an import, if the dedup stage is available."""
-    try:
-        from ..dedup import run_dedup  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return run_dedup(ws)
+    """Dedup the imported records against local works (exact ids, then fuzzy)."""
+    from ..dedup.engine import run
+
+    r = run(ws, actor="review bundle import")
+    return {k: r[k] for k in ("groups_merged", "works_absorbed", "candidates_new", "active_works")}
 
 
 @bundle.command("inspect")

@@ -1,0 +1,300 @@
+"""Deduplicate a workspace: exact identifiers first, then fuzzy matching with blocking.
+
+``plan(rows)`` is pure: record rows in, groups (with the edge that joined each record) and
+uncertain pairs out. ``run(ws)`` loads the rows, plans, merges the certain groups and queues the
+uncertain pairs in ``dedup_candidates``. It is idempotent: records already in one work form a group
+before matching starts, so a second run finds nothing new to merge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..store import Workspace
+from ..store.workspace import now
+from . import merges
+from .blocking import candidate_pairs
+from .match import DEFAULT_THRESHOLD, DUPLICATE, MAYBE, score_pair, title_similarity
+from .normalize import (
+    Features,
+    features,
+    normalize_isbn,
+    normalize_openalex,
+    normalize_text,
+)
+
+COLUMNS = (
+    "id, work_id, title, abstract, authors, year, doi, pmid, openalex_id, isbn, venue, volume, issue,"
+    " pages, record_type, file_sha256"
+)
+
+
+@dataclass
+class Plan:
+    groups: list[list[int]] = field(default_factory=list)  # record ids, each list spans >1 work
+    edges: dict[int, list[tuple[int, str, float]]] = field(
+        default_factory=dict
+    )  # rid -> (rid, rule, score)
+    candidates: list[tuple[int, int, float, str]] = field(default_factory=list)
+    rules: Counter[str] = field(default_factory=Counter)
+
+
+class _Groups:
+    """Union-find over record ids that refuses unions across a cannot-link or two different DOIs."""
+
+    def __init__(self, ids: Iterable[int], dois: dict[int, str], cannot: dict[int, set[int]]):
+        self.parent = {i: i for i in ids}
+        self.members = {i: [i] for i in self.parent}
+        self.dois = {i: ({dois[i]} if dois.get(i) else set()) for i in self.parent}
+        self.cannot = {i: set(cannot.get(i, ())) for i in self.parent}
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a: int, b: int, force: bool = False) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        if not force:
+            da, db = self.dois[ra], self.dois[rb]
+            if da and db and not (da & db):
+                return False
+            if self.cannot[ra] and any(m in self.cannot[ra] for m in self.members[rb]):
+                return False
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+        self.dois[ra] |= self.dois.pop(rb)
+        self.cannot[ra] |= self.cannot.pop(rb)
+        return True
+
+
+def _features(row: dict[str, Any]) -> Features:
+    authors = row.get("authors")
+    if isinstance(authors, str) and authors.startswith("["):
+        authors = json.loads(authors)
+    return features(
+        row["id"],
+        title=row.get("title"),
+        authors=authors,
+        year=row.get("year"),
+        pages=row.get("pages"),
+        volume=row.get("volume"),
+        issue=row.get("issue"),
+        venue=row.get("venue"),
+        doi=row.get("doi"),
+        pmid=row.get("pmid"),
+        record_type=row.get("record_type"),
+    )
+
+
+def _exact_keys(row: dict[str, Any], f: Features) -> Iterable[tuple[str, str]]:
+    if f.doi:
+        yield "doi", f.doi
+    if f.pmid:
+        yield "pmid", f.pmid
+    oa = normalize_openalex(row.get("openalex_id"))
+    if oa:
+        yield "openalex", oa
+    isbn = normalize_isbn(row.get("isbn"))
+    if isbn:
+        yield "isbn", isbn  # chapters share their book's ISBN: checked against the title below
+    if row.get("file_sha256"):
+        yield "sha256", str(row["file_sha256"]).lower()
+    if row.get("text_hash"):
+        yield "text", row["text_hash"]
+    abstract = normalize_text(row.get("abstract"))
+    if len(abstract) >= 300 and not f.title_weak:
+        yield "abstract", abstract
+
+
+def plan(
+    rows: Sequence[dict[str, Any]],
+    *,
+    cannot: Iterable[tuple[int, int]] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Plan:
+    """Group record rows (dicts with our record columns and ``work_id``) into duplicate groups."""
+    feats = [_features(r) for r in rows]
+    by_id = {f.rid: f for f in feats}
+    cl: dict[int, set[int]] = defaultdict(set)
+    for x, y in cannot:
+        cl[x].add(y)
+        cl[y].add(x)
+    g = _Groups(by_id, {f.rid: f.doi for f in feats}, cl)
+    result = Plan()
+    edges: dict[int, list[tuple[int, str, float]]] = defaultdict(list)
+
+    def join(a: int, b: int, rule: str, score: float, force: bool = False) -> None:
+        if g.union(a, b, force=force):
+            edges[a].append((b, rule, score))
+            edges[b].append((a, rule, score))
+            result.rules[rule] += 1
+
+    by_work: dict[int, int] = {}
+    for r in rows:  # records already in one work stay together
+        w = r["work_id"]
+        if w in by_work:
+            join(by_work[w], r["id"], "existing", 1.0, force=True)
+        else:
+            by_work[w] = r["id"]
+
+    index: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for r, f in zip(rows, feats, strict=True):
+        for key in _exact_keys(r, f):
+            index[key].append(f.rid)
+    for (rule, _), rids in sorted(index.items(), key=lambda kv: _RULE_ORDER.get(kv[0][0], 9)):
+        for other in rids[1:]:
+            a, b = by_id[rids[0]], by_id[other]
+            if rule in ("isbn", "abstract") and title_similarity(a.title, b.title) < 0.8:
+                continue
+            if rule != "doi" and a.doi and b.doi and a.doi != b.doi:
+                continue
+            join(a.rid, b.rid, rule, 1.0)
+
+    dup: list[tuple[float, int, int, str]] = []
+    maybe: list[tuple[int, int, float, str]] = []
+    for i, j in candidate_pairs(feats):
+        a, b = feats[i], feats[j]
+        if g.find(a.rid) == g.find(b.rid):
+            continue
+        v = score_pair(a, b, threshold)
+        if v.decision == DUPLICATE:
+            dup.append((v.score, a.rid, b.rid, v.rule))
+        elif v.decision == MAYBE:
+            maybe.append((min(a.rid, b.rid), max(a.rid, b.rid), round(v.score, 4), v.rule))
+    dup.sort(key=lambda d: -d[0])
+    for score, a_id, b_id, rule in dup:
+        join(a_id, b_id, rule, round(score, 4))
+    result.candidates = [
+        m for m in maybe if g.find(m[0]) != g.find(m[1]) and (m[1] not in cl.get(m[0], ()))
+    ]
+
+    work_of = {r["id"]: r["work_id"] for r in rows}
+    for members in g.members.values():
+        if len({work_of[m] for m in members}) > 1:
+            result.groups.append(sorted(members))
+    result.edges = dict(edges)
+    return result
+
+
+_RULE_ORDER = {"doi": 0, "pmid": 1, "openalex": 2, "sha256": 3, "text": 4, "isbn": 5, "abstract": 6}
+
+
+def _work_reasons(
+    group: list[int],
+    survivor: int,
+    work_of: dict[int, int],
+    edges: dict[int, list[tuple[int, str, float]]],
+) -> dict[int, tuple[str, float]]:
+    """For each absorbed work, the rule and score of the edge that first reached it from the survivor."""
+    start = [r for r in group if work_of[r] == survivor]
+    seen = set(start)
+    queue = deque(start)
+    reasons: dict[int, tuple[str, float]] = {}
+    while queue:
+        r = queue.popleft()
+        for other, rule, score in edges.get(r, ()):
+            if other in seen:
+                continue
+            seen.add(other)
+            queue.append(other)
+            w = work_of[other]
+            if w != survivor and w not in reasons and rule != "existing":
+                reasons[w] = (rule, score)
+    for r in group:  # records reached only through 'existing' links inherit nothing better
+        if work_of[r] != survivor:
+            reasons.setdefault(work_of[r], ("existing", 1.0))
+    return reasons
+
+
+def load_rows(ws: Workspace) -> list[dict[str, Any]]:
+    rows = list(
+        ws.db.query(
+            f"SELECT {COLUMNS} FROM records WHERE work_id IN (SELECT id FROM works WHERE active = 1) ORDER BY id"
+        )
+    )
+    if "documents" in ws.db.table_names():
+        texts: dict[int, str] = {}
+        for rid, text in ws.db.execute(
+            "SELECT record_id, text FROM documents WHERE record_id IS NOT NULL AND text IS NOT NULL"
+        ):
+            norm = normalize_text(text[:20000])
+            if len(norm) >= 200:
+                texts[rid] = norm
+        for r in rows:
+            if r["id"] in texts:
+                r["text_hash"] = texts[r["id"]]
+    return rows
+
+
+def cannot_links(ws: Workspace) -> list[tuple[int, int]]:
+    return [
+        (a, b)
+        for a, b in ws.db.execute(
+            "SELECT record_a, record_b FROM dedup_candidates WHERE status = 'distinct'"
+        )
+    ]
+
+
+def run(
+    ws: Workspace, *, threshold: float = DEFAULT_THRESHOLD, actor: str = "review dedup"
+) -> dict[str, Any]:
+    """Merge certain duplicates, queue uncertain pairs; return what was done."""
+    rows = load_rows(ws)
+    p = plan(rows, cannot=cannot_links(ws), threshold=threshold)
+    work_of = {r["id"]: r["work_id"] for r in rows}
+    decided = merges.works_with_decisions(ws, work_of.values())
+    merged_by_rule: Counter[str] = Counter()
+    groups_out = []
+    records_moved = 0
+    with ws.transaction():
+        for group in p.groups:
+            works = sorted({work_of[r] for r in group})
+            survivor, note = merges.choose_survivor(works, decided)
+            reasons = _work_reasons(group, survivor, work_of, p.edges)
+            absorbed = [(w, reasons[w][0], reasons[w][1]) for w in works if w != survivor]
+            records_moved += merges.merge_works(ws, survivor, absorbed, actor=actor, note=note)
+            for _, rule, _ in absorbed:
+                merged_by_rule[rule] += 1
+            groups_out.append(
+                {"work_id": survivor, "absorbed": [w for w, _, _ in absorbed], "note": note}
+            )
+        ts = now()
+        new_candidates = 0
+        for a, b, score, rule in p.candidates:
+            cur = ws.db.conn.execute(
+                "INSERT OR IGNORE INTO dedup_candidates (created_at, record_a, record_b, score, rule, status)"
+                " VALUES (?, ?, ?, ?, ?, 'pending')",
+                [ts, a, b, score, rule],
+            )
+            new_candidates += cur.rowcount
+    return {
+        "records": len(rows),
+        "groups_merged": len(p.groups),
+        "works_absorbed": sum(merged_by_rule.values()),
+        "records_moved": records_moved,
+        "merged_by_rule": dict(merged_by_rule),
+        "candidates_new": new_candidates,
+        "candidates_pending": pending_count(ws),
+        "groups": groups_out,
+        "active_works": ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0],
+    }
+
+
+def pending_count(ws: Workspace) -> int:
+    return int(
+        ws.db.execute("SELECT COUNT(*) FROM dedup_candidates WHERE status = 'pending'").fetchone()[
+            0
+        ]
+    )

@@ -1,0 +1,184 @@
+"""Pure pair scoring: two normalised records -> duplicate / maybe / distinct, with a score and a rule.
+
+The rules are written out rather than learned so a reviewer can read why two records merged. They
+were tuned on the four labelled Rathbone sets together (``benchmarks/dedup.py``), not on one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from .normalize import Features
+
+DUPLICATE = "duplicate"
+MAYBE = "maybe"
+DISTINCT = "distinct"
+
+#: title similarity (0-1) above which a pair with agreeing metadata is a duplicate
+DEFAULT_THRESHOLD = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    decision: str
+    score: float
+    rule: str
+
+
+_NO = Verdict(DISTINCT, 0.0, "")
+
+
+def title_similarity(a: str, b: str) -> float:
+    """0-1: the best of plain ratio and token-set ratio (a title cut short or with a subtitle)."""
+    if not a or not b:
+        return 0.0
+    r = fuzz.ratio(a, b)
+    if r < 95:
+        r = max(r, fuzz.token_sort_ratio(a, b) - 2)
+        short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+        if len(short.split()) >= 4 and long_.startswith(short):
+            r = max(r, 95.0)  # cut short, or a subtitle added
+    return r / 100.0
+
+
+def author_similarity(a: Features, b: Features) -> float | None:
+    """Author overlap, also trying the names' other part ('Ching-yi, Wu' against 'Wu, C. Y.')."""
+    sim = _author_similarity(a.authors, b.authors)
+    if sim is None or sim >= 0.8:
+        return sim
+    return max(
+        sim,
+        _author_similarity(a.authors_alt, b.authors) or 0.0,
+        _author_similarity(a.authors, b.authors_alt) or 0.0,
+    )
+
+
+def _author_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+    """Share of the shorter author list found in the longer one (fuzzy surnames); None if unknown."""
+    if not a or not b:
+        return None
+    if a[0].startswith("org:") != b[0].startswith("org:"):
+        return None  # a corporate author against people: says nothing
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    pool = set(long_)
+    hits = 0.0
+    for s in short:
+        if s in pool:
+            hits += 1
+        elif any(fuzz.ratio(s, t) >= 80 or (len(s) > 3 and (s in t or t in s)) for t in long_):
+            hits += 0.8
+    sim = hits / len(short)
+    if a[0] == b[0] or fuzz.ratio(a[0], b[0]) >= 80 or a[0] in b or b[0] in a:
+        return sim
+    return sim * 0.8
+
+
+def venue_similarity(a: str, b: str) -> float | None:
+    """0-1, abbreviation-aware: 'pediatr nephrol' ~ 'pediatric nephrology'; None if unknown."""
+    if not a or not b:
+        return None
+    ta, tb = a.split(), b.split()
+    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    hits = sum(1 for w in short if any(t.startswith(w) or w.startswith(t) for t in long_))
+    return max(hits / len(short), fuzz.token_set_ratio(a, b) / 100.0)
+
+
+_NUM_RE = re.compile(r"\b(\d+|i{1,3}|iv|v|vi{1,3})\b")
+
+
+def numbers_differ(a: str, b: str) -> bool:
+    """'FOCUS 1 ...' vs 'FOCUS 2 ...', 'phase ii' vs 'phase iii': different studies."""
+    na, nb = set(_NUM_RE.findall(a)), set(_NUM_RE.findall(b))
+    return bool(na and nb) and na != nb
+
+
+def pages_agree(a: tuple[str, int, int] | None, b: tuple[str, int, int] | None) -> bool | None:
+    """True if the ranges overlap, False if they cannot be the same article, None if unknown."""
+    if a is None or b is None or a[0] != b[0]:
+        return None  # 'a1754' against '969-972': an article number against pages
+    return a[1] <= b[2] and b[1] <= a[2]
+
+
+def _eq(x: str, y: str) -> bool | None:
+    return None if not x or not y else x == y
+
+
+def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -> Verdict:
+    """Compare two records. Conflicting DOIs/PMIDs or far-apart years are never duplicates."""
+    if a.doi and b.doi and a.doi != b.doi:
+        return _NO
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        return _NO
+    ydiff = abs(a.year - b.year) if a.year is not None and b.year is not None else 0
+    if ydiff > 2:
+        return _NO
+    if a.doi and a.doi == b.doi:
+        return Verdict(DUPLICATE, 1.0, "doi")
+    t = title_similarity(a.title, b.title)
+    weak = a.title_weak or b.title_weak
+    if t < 0.5 and not (a.page and a.page == b.page):
+        return _NO
+    au = author_similarity(a, b)
+    page = pages_agree(a.pages, b.pages)
+    vol = _eq(a.volume, b.volume)
+    issue = _eq(a.issue, b.issue)
+    venue = venue_similarity(a.venue, b.venue)
+    venue_conflict = venue is not None and venue < 0.5
+    near = a.pages is not None and b.pages is not None and abs(a.pages[1] - b.pages[1]) < 20
+    strong = near and t >= 0.97 and au is not None and au >= 0.8 and vol is True and ydiff == 0
+    hard = (
+        (page is False and not strong)
+        or numbers_differ(a.title, b.title)
+        or (au is not None and au < 0.4)
+        or (vol is False and venue is not None and venue < 0.8)
+        or (ydiff >= 1 and venue_conflict)
+    )
+    soft = sum(
+        (
+            page is False,
+            vol is False,
+            venue_conflict,
+            ydiff >= 1,
+            issue is False and vol is not True,
+            au is not None and au < 0.6,
+            a.record_type != b.record_type and bool(a.record_type and b.record_type) and ydiff >= 1,
+        )
+    )
+    support = sum(
+        (
+            page is True,
+            vol is True,
+            au is not None and au >= 0.8,
+            ydiff == 0 and a.year is not None,
+            venue is not None and venue >= 0.8,
+        )
+    )
+    first_author = bool(a.authors and b.authors) and a.authors[0] == b.authors[0]
+    bib = page is True and vol is True and ydiff == 0 and first_author
+    same_range = a.pages is not None and a.pages == b.pages and a.pages[2] > a.pages[1]
+
+    if not weak and t >= threshold:
+        if hard:
+            return Verdict(MAYBE, t * 0.9, "title")
+        if soft == 0:
+            return Verdict(DUPLICATE, t, "title+meta")
+        if soft == 1 and support >= 2 and t >= 0.95:
+            return Verdict(DUPLICATE, t * 0.98, "title+meta")
+        return Verdict(MAYBE, t * 0.9, "title")
+    if bib and not weak and au is not None and au >= 0.8 and (t >= 0.6 or same_range):
+        # same first page, volume, year and authors: one article whose title differs (translation)
+        return Verdict(DUPLICATE, max(t, 0.85), "bibliographic")
+    if weak and t >= 0.95 and bib and au is not None and au >= 0.8:
+        return Verdict(DUPLICATE, t * 0.95, "short-title+meta")
+    if not weak and not hard and t >= threshold - 0.1 and support >= 3 and soft == 0:
+        return Verdict(DUPLICATE, t, "title+meta")
+    if not weak and t >= threshold - 0.15 and soft <= 1 and support >= 1:
+        return Verdict(MAYBE, t * 0.9, "title")
+    if bib:
+        return Verdict(MAYBE, max(t, 0.5), "bibliographic")
+    if weak and t >= 0.95 and support >= 2 and not hard:
+        return Verdict(MAYBE, t * 0.8, "short-title")
+    return _NO
