@@ -196,3 +196,30 @@ def test_translated_title_same_article(ws):
     engine.run(ws)
     assert work_of(ws, es[0]) == work_of(ws, en[0])
     assert rule_of(ws, max(es[0], en[0])) == "bibliographic"
+
+
+def test_real_pages_with_the_same_generic_title_stay_apart(ws):
+    """Two real UNDP pages whose scrape lost the headline: different addresses and different text
+    are different documents even when their titles (here forced to be equal) match exactly."""
+    from conftest import CORPUS
+
+    from review.harvest.web import read_page
+
+    pages = sorted((CORPUS / "gray" / "undp").glob("blog_skip_to_main_content*.md"))[:2]
+    assert len(pages) == 2
+    recs = []
+    for p in pages[:2]:
+        page = read_page(p)
+        recs.append(
+            Record(title="Skip to main content", abstract=page.abstract, url=page.url,
+                   year=2022, source_record_id=page.url)
+        )  # fmt: skip
+    ids = load(ws, recs, "UNDP Accelerator Labs")
+    engine.run(ws)
+    assert work_of(ws, ids[0]) != work_of(ws, ids[1])
+    # while the same page at two addresses (same text) still merges
+    same = Record(title="Skip to main content", abstract=recs[0].abstract, url=recs[0].url + "?amp",
+                  year=2022, source_record_id="mirror")  # fmt: skip
+    (mirror,) = load(ws, [same], "Mirror site")
+    engine.run(ws)
+    assert work_of(ws, mirror) == work_of(ws, ids[0])

@@ -29,7 +29,7 @@ from .normalize import (
 
 COLUMNS = (
     "id, work_id, title, abstract, authors, year, doi, pmid, openalex_id, isbn, venue, volume, issue,"
-    " pages, record_type, file_sha256"
+    " pages, record_type, file_sha256, url"
 )
 
 
@@ -95,6 +95,8 @@ def _features(row: dict[str, Any]) -> Features:
         doi=row.get("doi"),
         pmid=row.get("pmid"),
         record_type=row.get("record_type"),
+        url=row.get("url"),
+        text=row.get("abstract"),
     )
 
 

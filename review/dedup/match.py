@@ -117,6 +117,13 @@ def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -
         return _NO
     if a.doi and a.doi == b.doi:
         return Verdict(DUPLICATE, 1.0, "doi")
+    if a.url and b.url and a.url != b.url and a.text_head and b.text_head:
+        # two web pages at different addresses with different text are different documents,
+        # whatever their (often generic) titles say; mirrors share text and merge by rule 'text'
+        from rapidfuzz import fuzz
+
+        if fuzz.ratio(a.text_head, b.text_head) < 60:
+            return _NO
     t = title_similarity(a.title, b.title)
     weak = a.title_weak or b.title_weak
     if t < 0.5 and not (a.page and a.page == b.page):

@@ -267,6 +267,8 @@ class Features:
     doi: str
     pmid: str
     record_type: str
+    url: str = ""  # web address of a gray-literature page (two different pages veto a merge)
+    text_head: str = ""  # start of the normalised abstract/text, to tell such pages apart
 
 
 def features(
@@ -282,6 +284,8 @@ def features(
     doi: str | None = None,
     pmid: str | None = None,
     record_type: str | None = None,
+    url: str | None = None,
+    text: str | None = None,
 ) -> Features:
     t = normalize_title(title)
     y = digits(year)
@@ -303,4 +307,6 @@ def features(
         doi=normalize_doi(doi) or "",
         pmid=normalize_pmid(pmid),
         record_type=(record_type or "").lower(),
+        url=(url or "").strip().rstrip("/").lower() if (url or "").startswith("http") else "",
+        text_head=normalize_text(text)[:400] if text else "",
     )

@@ -33,7 +33,7 @@ _BOILER = {
     "print", "back to top", "close", "open menu", "toggle navigation", "facebook", "twitter", "x",
     "linkedin", "instagram", "youtube", "email", "subscribe", "content types", "active filters:",
     "clear all", "load more", "next", "previous", "see more", "learn more", "original article "
-    "published here", "accept cookies", "cookie settings", "follow us", "contact us", "sign in",
+    "published here", "accept cookies", "cookie settings", "follow us", "contact us", "sign in", "sign up", "write",
 }  # fmt: skip
 _READ_MORE = re.compile(r"^(read more|leia mais|lire la suite|ver más|leer más)\W*$", re.I)
 
@@ -148,7 +148,9 @@ def _raw_lines(
         s = ln.strip()
         m = re.match(r"^#{1,2}\s+(.+)$", s)
         if m and title is None:
-            title = " ".join(m.group(1).split()).rstrip(". ").strip() or None
+            heading = " ".join(m.group(1).split()).rstrip(". ").strip()
+            if heading.lower() not in _BOILER:  # scrapes whose "title" is the skip link
+                title = heading or None
             continue
         s = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", s))
         lines.append(re.sub(r"^#{1,6}\s+|^\s*[-*+]\s+", "", s).strip("*_ "))
@@ -162,10 +164,12 @@ def read_page(
     p = Path(path)
     text = _decode(p)
     kind, lines, tags, title, meta = _raw_lines(p, text)
+    page_url = url or _first(tags, "source", "url") or meta.get("og:url") or meta.get("canonical")
+    if not title and page_url:
+        title = _title_from_url(page_url, lines)
     cleaned = clean_lines(lines, title=title, common=common)
     if not title:
         title = next((ln for ln in cleaned if 2 <= len(ln.split()) <= 25), None) or p.stem
-    page_url = url or _first(tags, "source", "url") or meta.get("og:url") or meta.get("canonical")
     date = docs.parse_date(_first(tags, "date", "published")) or docs.parse_date(
         meta.get("article:published_time")
         or meta.get("citation_publication_date")
@@ -200,6 +204,26 @@ def read_page(
         language=lang,
         tags=tags,
     )
+
+
+def _title_from_url(url: str, lines: Sequence[str]) -> str | None:
+    """The page's headline when the scrape lost its heading: the line that best matches the URL
+    slug (UNDP pages print the headline in capitals after the breadcrumb), else the slug."""
+    from rapidfuzz import fuzz
+
+    slug = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    slug_text = re.sub(r"[-_]+", " ", slug).strip()
+    if len(slug_text.split()) < 2:
+        return None
+    best, best_score = None, 0.0
+    for ln in lines:
+        if len(ln.split()) >= 3 and any(c.isalpha() for c in ln):
+            score = fuzz.token_set_ratio(ln.lower(), slug_text.lower())
+            if score > best_score:
+                best, best_score = ln, score
+    if best is not None and best_score >= 80:
+        return best.capitalize() if best.upper() == best else best
+    return slug_text.capitalize()
 
 
 def _first(tags: dict[str, list[str]], *keys: str) -> str | None:
