@@ -37,18 +37,24 @@ def screen(stage: str | None, order: str, seed: int, reviewer: str, db_path: str
 
 @click.command()
 @click.argument("work_id", type=int)
-@click.option("--include", "outcome", flag_value="include", help="Include the work.")
-@click.option("--exclude", "reason", metavar="REASON", help="Exclude with the protocol's reason code.")
-@click.option("--maybe", "outcome", flag_value="maybe", help="Undecided.")
-@click.option("--undo", "outcome", flag_value="undo", help="Undo your latest decision on the work.")
+@click.option("--include", is_flag=True, help="Include the work.")
+@click.option(
+    "--exclude", "reason", metavar="REASON", help="Exclude with the protocol's reason code."
+)
+@click.option("--maybe", is_flag=True, help="Undecided.")
+@click.option(
+    "--undo", is_flag=True, help="Undo your latest (not yet undone) decision on the work."
+)
 @click.option("--stage", default=None, help="Protocol stage (default: the first).")
 @click.option("--note", default=None, help="A note stored with the decision.")
 @reviewer_option
 @db_option
 def decide(
     work_id: int,
-    outcome: str | None,
+    include: bool,
     reason: str | None,
+    maybe: bool,
+    undo: bool,
     stage: str | None,
     note: str | None,
     reviewer: str,
@@ -59,19 +65,21 @@ def decide(
     from ..screen import actions
     from ..screen.queue import stages_of
 
-    if (outcome is None) == (reason is None):
+    if [include, reason is not None, maybe, undo].count(True) != 1:
         raise click.UsageError("give exactly one of --include, --exclude REASON, --maybe, --undo")
     ws = open_ws(db_path)
     stage = stage or stages_of(ws)[0]
-    if outcome == "undo":
+    if undo:
         res = actions.undo_last(ws, stage, reviewer, origin="cli", work_id=work_id)
         if res is None:
             raise ScreenError(f"{reviewer} has no decision on work {work_id} at {stage} to undo")
         click.echo(f"work {work_id} {stage}: undid decision #{res['undone']} (row #{res['id']})")
         return
-    decision = outcome or "exclude"
+    decision = "include" if include else "maybe" if maybe else "exclude"
     did = actions.decide(ws, work_id, stage, reviewer, decision, reason, note=note, origin="cli")
-    click.echo(f"work {work_id} {stage}: {decision}{' ' + reason if reason else ''} (decision #{did})")
+    click.echo(
+        f"work {work_id} {stage}: {decision}{' ' + reason if reason else ''} (decision #{did})"
+    )
 
 
 @click.command()

@@ -1,0 +1,1 @@
+"""The Textual screening app. The only package in ``review`` that imports textual."""

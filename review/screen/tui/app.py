@@ -1,0 +1,421 @@
+"""The screening app: one record at a time, keyboard first, every action committed at once.
+
+The app is a shell over ``review.screen.queue`` and ``review.screen.actions``. The next record is a
+few indexed queries on the main connection (the decision is committed before it appears); ranking,
+progress and the stopping estimate run in thread workers, each with its own SQLite connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Footer, Header, HelpPanel
+
+from ...errors import ReviewError, ScreenError
+from ...store import Workspace
+from .. import actions
+from ..queue import (
+    ScreenQueue,
+    check_stage,
+    current_decision,
+    eligible_work_ids,
+    not_retrieved_ids,
+    previous_stage,
+    progress,
+    ranked_ids,
+    screened_history,
+    screened_work_ids,
+)
+from .keys import ACTIONS, BINDINGS
+from .palette import ScreenCommands
+from .widgets import (
+    CriteriaPanel,
+    ProgressPanel,
+    PromptScreen,
+    ReasonScreen,
+    RecordView,
+    SearchResults,
+)
+
+RERANK_EVERY = 10  # decisions between background re-rankings (relevance order)
+STOP_DELAY = 1.0  # seconds without a keypress before the stopping estimate is refreshed
+
+
+class ScreenApp(App[None]):
+    """``ScreenApp(db_path, stage, reviewer, order)``; keys rebindable via the protocol's [keys]."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "review screen"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = BINDINGS
+    ACTIONS = ACTIONS
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        stage: str | None = None,
+        reviewer: str | None = None,
+        order: str = "relevance",
+        seed: int = 0,
+    ) -> None:
+        from ...store import default_reviewer
+
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.ws = Workspace.open(self.db_path)
+        self.proto = self.ws.protocol()
+        stages = self.proto.stages if self.proto else ("title-abstract", "full-text")
+        self.stage = check_stage(self.ws, stage or stages[0])
+        self.reviewer = reviewer or default_reviewer()
+        self.order, self.seed = order, seed
+        self.full_text = previous_stage(self.ws, self.stage) is not None
+        self.blind = bool(self.proto and self.proto.blind)
+        done = screened_work_ids(self.ws, self.stage, self.reviewer)
+        skip = not_retrieved_ids(self.ws) if self.full_text else set()
+        first = [w for w in eligible_work_ids(self.ws, self.stage) if w not in done]  # oldest first
+        self.queue = ScreenQueue(self.stage, self.reviewer, first, 0, skip)
+        self.done: list[int] = screened_history(self.ws, self.stage, self.reviewer)
+        self.pending: list[int] = []  # undone works, shown before the queue
+        self.cursor: int | None = None  # index in self.done while browsing back
+        self.jumped = False  # showing a search hit
+        self.current: int | None = None
+        self.since_rank = 0
+        self._progress: dict[str, Any] | None = None
+        self._stop: dict[str, Any] | None = None
+        self._stop_busy = self._stop_dirty = False
+        self._stop_timer: Timer | None = None
+        self.stop_delay = STOP_DELAY
+        self.sub_title = f"{self.stage} · {self.reviewer}"
+        if self.proto and self.proto.keys:
+            known = {b.id for b in BINDINGS if isinstance(b, Binding) and b.id}
+            unknown = sorted(set(self.proto.keys) - known)
+            if unknown:
+                raise ScreenError(
+                    f"[keys] names unknown actions {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                    path=self.proto.path,
+                )
+            self.set_keymap(dict(self.proto.keys))
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield RecordView(id="record")
+                yield ProgressPanel(id="progress")
+            yield CriteriaPanel(id="criteria")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(CriteriaPanel).set_protocol(self.proto)
+        self.show_frontier()
+        self.refresh_progress()
+        if self.order != "oldest":
+            self.rerank()
+
+    def on_unmount(self) -> None:
+        self.ws.close()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("attach", "not_retrieved"):
+            return self.full_text
+        return True
+
+    # -- showing records ------------------------------------------------------------------------
+    def show_frontier(self) -> None:
+        self.cursor, self.jumped = None, False
+        while self.pending:
+            wid = self.pending[-1]
+            if current_decision(self.ws, wid, self.stage, self.reviewer) is None:
+                self.show(wid)
+                return
+            self.pending.pop()
+        self.show(self.queue.next_work(self.ws))
+
+    def show(self, work_id: int | None) -> None:
+        self.current = work_id
+        view = self.query_one(RecordView)
+        if work_id is None:
+            view.show(None, self.proto)
+            return
+        work_row = actions.get_work(self.ws, work_id)
+        pages = actions.full_text_pages(self.ws, work_id) if self.full_text else None
+        view.show(
+            work_row,
+            self.proto,
+            status=self._status(work_id),
+            pages=pages,
+            full_text=self.full_text,
+        )
+
+    def _status(self, work_id: int) -> str:
+        mine = current_decision(self.ws, work_id, self.stage, self.reviewer)
+        where = (
+            "search hit" if self.jumped else ("revisiting" if self.cursor is not None else "new")
+        )
+        parts = [f"[{where}] your decision: " + (self._fmt(mine) if mine else "none")]
+        if not self.blind:
+            others = self.ws.db.execute(
+                "SELECT reviewer, decision, reason, MAX(id) FROM decisions WHERE work_id = ? AND"
+                " stage = ? AND reviewer != ? GROUP BY reviewer",
+                [work_id, self.stage, self.reviewer],
+            ).fetchall()
+            shown = [
+                f"{r[0]}: {r[1]}{' ' + r[2] if r[2] else ''}" for r in others if r[1] != "retract"
+            ]
+            if shown:
+                parts.append("others: " + "; ".join(shown))
+        return " · ".join(parts)
+
+    @staticmethod
+    def _fmt(d: dict[str, Any]) -> str:
+        return d["decision"] + (f" {d['reason']}" if d.get("reason") else "")
+
+    # -- background work (own connections) ------------------------------------------------------
+    @work(thread=True, exclusive=True, group="progress")
+    def refresh_progress(self) -> None:
+        """Counts (cheap) after every action; the stopping estimate (slower) one at a time."""
+        ws = Workspace.open(self.db_path)
+        try:
+            p = progress(ws, self.stage, self.reviewer)
+        finally:
+            ws.close()
+        self.call_from_thread(self._set_progress, p)
+
+    def _set_progress(self, p: dict[str, Any]) -> None:
+        self._progress = p
+        self.query_one(ProgressPanel).set_progress(p, self._stop)
+        # the estimate is slow (it refits a model): wait for a pause in the reviewer's keys
+        if self._stop_timer is not None:
+            self._stop_timer.stop()
+        self._stop_timer = self.set_timer(self.stop_delay, self._start_stopping)
+
+    def _start_stopping(self) -> None:
+        self._stop_timer = None
+        if self._stop_busy:
+            self._stop_dirty = True
+        else:
+            self._stop_busy, self._stop_dirty = True, False
+            self.refresh_stopping()
+
+    @work(thread=True, group="stopping")
+    def refresh_stopping(self) -> None:
+        stop: dict[str, Any] | None = None
+        try:
+            from ..stopping import stopping_status
+        except ImportError:
+            stopping_status = None  # type: ignore[assignment]
+        if stopping_status is not None:
+            ws = Workspace.open(self.db_path)
+            try:
+                stop = stopping_status(ws, self.stage, reviewer=self.reviewer)
+            except ReviewError as e:
+                stop = {"message": str(e)}
+            finally:
+                ws.close()
+        self.call_from_thread(self._set_stopping, stop)
+
+    def _set_stopping(self, stop: dict[str, Any] | None) -> None:
+        self._stop, self._stop_busy = stop, False
+        if self._progress is not None:
+            self.query_one(ProgressPanel).set_progress(self._progress, stop)
+        if self._stop_dirty:
+            self._stop_busy, self._stop_dirty = True, False
+            self.refresh_stopping()
+
+    @work(thread=True, exclusive=True, group="rank")
+    def rerank(self) -> None:
+        ws = Workspace.open(self.db_path)
+        try:
+            order = ranked_ids(ws, self.stage, self.reviewer, self.order, self.seed)
+        except ReviewError as e:
+            self.call_from_thread(self.notify, f"ranking failed: {e}", severity="warning")
+            return
+        finally:
+            ws.close()
+        self.call_from_thread(self.queue.replace_order, order)
+
+    @work(thread=True, group="attach")
+    def attach_in_worker(self, work_id: int, path: str) -> None:
+        ws = Workspace.open(self.db_path)
+        try:
+            doc = actions.attach_pdf(ws, work_id, path, self.reviewer)
+        except ReviewError as e:
+            self.call_from_thread(self.notify, str(e), severity="error")
+            return
+        finally:
+            ws.close()
+        self.call_from_thread(self._attached, work_id, doc)
+
+    def _attached(self, work_id: int, doc: int) -> None:
+        self.notify(f"attached document #{doc} to work #{work_id}")
+        if self.current == work_id:
+            self.show(work_id)
+
+    # -- actions --------------------------------------------------------------------------------
+    def _decide(self, decision: str, reason: str | None = None) -> None:
+        wid = self.current
+        if wid is None:
+            self.notify("nothing to decide here", severity="warning")
+            return
+        try:
+            actions.decide(self.ws, wid, self.stage, self.reviewer, decision, reason, origin="tui")
+        except ReviewError as e:
+            self.notify(str(e), severity="error")
+            return
+        if wid in self.done and self.cursor is not None:
+            self.cursor += 1  # revisiting: keep its place, move on
+        else:
+            if wid in self.done:
+                self.done.remove(wid)
+            self.done.append(wid)
+        self.since_rank += 1
+        self.refresh_progress()
+        if self.order != "oldest" and self.since_rank >= RERANK_EVERY:
+            self.since_rank = 0
+            self.rerank()
+        if self.cursor is not None and self.cursor < len(self.done):
+            self.show(self.done[self.cursor])
+        else:
+            self.show_frontier()
+
+    def action_include(self) -> None:
+        self._decide("include")
+
+    def action_maybe(self) -> None:
+        self._decide("maybe")
+
+    def action_exclude(self) -> None:
+        if self.current is None:
+            return
+        if self.proto is None or not self.proto.exclusion:
+            self.notify("the protocol has no exclusion reasons", severity="error")
+            return
+
+        def picked(code: str | None) -> None:
+            if code:
+                self._decide("exclude", code)
+
+        self.push_screen(ReasonScreen(self.proto), picked)
+
+    def action_undo(self) -> None:
+        try:
+            res = actions.undo_last(self.ws, self.stage, self.reviewer, origin="tui")
+        except ReviewError as e:
+            self.notify(str(e), severity="error")
+            return
+        if res is None:
+            self.notify("nothing to undo")
+            return
+        wid = res["work_id"]
+        self.refresh_progress()
+        if current_decision(self.ws, wid, self.stage, self.reviewer) is None:
+            if wid in self.done:
+                self.done.remove(wid)
+            self.pending.append(wid)
+            self.show_frontier()
+        else:
+            self.cursor, self.jumped = self.done.index(wid) if wid in self.done else None, False
+            self.show(wid)
+        self.notify(f"undid decision #{res['undone']} on work #{wid}")
+
+    def _prompt_then(self, title: str, placeholder: str, fn: Any) -> None:
+        wid = self.current
+        if wid is None:
+            return
+
+        def done(value: str | None) -> None:
+            if not value:
+                return
+            try:
+                fn(wid, value)
+            except ReviewError as e:
+                self.notify(str(e), severity="error")
+                return
+            if self.current == wid:
+                self.show(wid)
+
+        self.push_screen(PromptScreen(title, placeholder), done)
+
+    def action_note(self) -> None:
+        self._prompt_then(
+            "Note", "text",
+            lambda w, v: actions.add_note(self.ws, w, v, self.reviewer, self.stage),
+        )  # fmt: skip
+
+    def action_tag(self) -> None:
+        def tag(w: int, v: str) -> None:
+            if v.startswith("-"):
+                actions.tag(self.ws, w, v[1:], self.reviewer, action="remove")
+            else:
+                actions.tag(self.ws, w, v, self.reviewer)
+
+        self._prompt_then("Tag (prefix - to remove)", "tag", tag)
+
+    def action_attach(self) -> None:
+        self._prompt_then("Attach PDF", "path/to/file.pdf", self.attach_in_worker)
+
+    def action_not_retrieved(self) -> None:
+        if self.current is None or not self.full_text:
+            return
+        wid = self.current
+        actions.mark_not_retrieved(self.ws, wid, self.reviewer)
+        self.queue.skip.add(wid)
+        self.notify(f"work #{wid} marked not retrieved")
+        self.refresh_progress()
+        if self.cursor is None and not self.jumped:
+            self.show_frontier()
+        else:
+            self.show(wid)
+
+    def action_previous(self) -> None:
+        if not self.done:
+            self.notify("nothing screened yet")
+            return
+        if self.cursor is None:
+            self.cursor = len(self.done) - 1
+        else:
+            self.cursor = max(0, self.cursor - 1)
+        self.jumped = False
+        self.show(self.done[self.cursor])
+
+    def action_forward(self) -> None:
+        if self.cursor is None and not self.jumped:
+            self.notify("this is the next unscreened record")
+            return
+        if self.cursor is not None and self.cursor + 1 < len(self.done):
+            self.cursor += 1
+            self.show(self.done[self.cursor])
+        else:
+            self.show_frontier()
+
+    def action_search(self) -> None:
+        def query(q: str | None) -> None:
+            if not q:
+                return
+            hits = actions.search(self.ws, q)
+            self.push_screen(SearchResults(q, hits), opened)
+
+        def opened(work_id: int | None) -> None:
+            if work_id is not None:
+                self.cursor, self.jumped = None, True
+                self.show(work_id)
+
+        self.push_screen(PromptScreen("Search titles and abstracts", "words…"), query)
+
+    def action_scroll(self, lines: int) -> None:
+        view = self.query_one(RecordView)
+        view.scroll_relative(y=lines, animate=False)
+
+    def action_help(self) -> None:
+        panels = self.screen.query(HelpPanel)
+        if panels:
+            panels.remove()
+        else:
+            self.action_show_help_panel()
