@@ -1,7 +1,72 @@
-"""Commands for this pipeline stage (filled in by its issue)."""
+"""`review prisma`: the PRISMA 2020 flow diagram, its CSV, its queries and its arithmetic."""
 
 from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from ._common import db_option, open_ws
+
+
+@click.command("prisma")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file; the format follows the extension: .svg .pdf .png .html .csv"
+    " (default exports/prisma.svg unless --check/--explain alone).",
+)
+@click.option(
+    "--dpi", type=click.IntRange(36, 1200), default=200, show_default=True, help="PNG resolution."
+)
+@click.option("--explain", is_flag=True, help="Print each number with the SQL query behind it.")
+@click.option(
+    "--check",
+    "check_",
+    is_flag=True,
+    help="Verify the PRISMA arithmetic; exit 1 naming a broken identity.",
+)
+@click.option(
+    "--reasons-at-screening",
+    is_flag=True,
+    help="Also list exclusion reasons at title/abstract screening.",
+)
+@db_option
+def prisma_cmd(
+    output: str | None,
+    dpi: int,
+    explain: bool,
+    check_: bool,
+    reasons_at_screening: bool,
+    db_path: str,
+) -> None:
+    """Draw the PRISMA 2020 flow diagram (both arms) from the workspace logs.
+
+    \b
+    review prisma -o exports/prisma.svg          # also .pdf .png (--dpi) .html .csv
+    review prisma --check                        # verify the arithmetic
+    review prisma --explain                      # every number with its SQL
+    The .csv is the PRISMA2020 R package's template (PRISMA_flowdiagram).
+    """
+    from ..prisma import compute
+    from ..prisma import explain as explain_text
+    from ..prisma.check import check, identities, pending
+    from ..prisma.render import write
+
+    ws = open_ws(db_path)
+    flow = compute(ws, reasons_at_screening=reasons_at_screening)
+    if explain:
+        click.echo(explain_text(flow))
+    if check_:
+        for ident in identities(flow):
+            click.echo(str(ident))
+        for note in pending(flow):
+            click.echo(f"in progress: {note}")
+        check(flow)  # raises PrismaError naming the broken identities
+    if output is None and (explain or check_):
+        return
+    path = write(flow, output or "exports/prisma.svg", dpi=dpi)
+    click.echo(f"Wrote {path}")
+
+
+COMMANDS: list[click.Command] = [prisma_cmd]

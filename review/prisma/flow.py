@@ -1,0 +1,175 @@
+"""Run the named queries over a workspace and hold the numbers of one PRISMA 2020 diagram."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from ..errors import PrismaError
+from ..protocol import DEFAULT_STAGES
+from ..store import Workspace
+from .queries import BY_NAME, QUERIES, Query, definitions_sql
+
+# the numeric keys of the PRISMA2020 template (what `review status` shows)
+COUNT_KEYS: tuple[str, ...] = (
+    "database_results",
+    "register_results",
+    "website_results",
+    "organisation_results",
+    "citations_results",
+    "duplicates",
+    "excluded_automatic",
+    "excluded_other",
+    "records_screened",
+    "records_excluded",
+    "dbr_sought_reports",
+    "dbr_notretrieved_reports",
+    "dbr_assessed",
+    "dbr_excluded",
+    "other_sought_reports",
+    "other_notretrieved_reports",
+    "other_assessed",
+    "other_excluded",
+    "new_studies",
+    "new_reports",
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Every number of the diagram (``values``), the per-source/per-reason lists (``rows``) and
+    the SQL that produced each (``sql``: name -> full statement)."""
+
+    values: dict[str, int]
+    rows: dict[str, list[tuple[str, int]]]
+    sql: dict[str, str]
+    definitions: str
+    stages: tuple[str | None, str | None]
+    reason_text: dict[str, str] = field(default_factory=dict)
+    reasons_at_screening: bool = False
+
+    def __getitem__(self, name: str) -> int:
+        return self.values[name]
+
+    def reasons(self, name: str) -> list[tuple[str, int]]:
+        return self.rows.get(name, [])
+
+    @property
+    def has_other_arm(self) -> bool:
+        v = self.values
+        return bool(
+            v["website_results"]
+            + v["organisation_results"]
+            + v["citations_results"]
+            + v["other_sought_reports"]
+        )
+
+    @property
+    def has_dbr_arm(self) -> bool:
+        v = self.values
+        return bool(v["database_results"] + v["register_results"] + v["records_screened"])
+
+    def other_sources(self) -> dict[str, list[tuple[str, int]]]:
+        """Other-methods category (website, organisation, citations) -> [(source, n)]."""
+        out: dict[str, list[tuple[str, int]]] = {}
+        for label, n in self.rows.get("other_specific_results", []):
+            category, source = label.split("\t", 1)
+            out.setdefault(category, []).append((source, n))
+        return out
+
+    def description(self, name: str) -> str:
+        return BY_NAME[name].description
+
+
+def _setup(
+    ws: Workspace,
+) -> tuple[str, tuple[str | None, str | None], dict[str, str], dict[str, str]]:
+    proto = ws.protocol()
+    stages = proto.stages if proto else DEFAULT_STAGES
+    ta = stages[0] if stages else None
+    ft = stages[1] if len(stages) > 1 else None
+    kinds = {s.name: s.kind for s in proto.sources} if proto else {}
+    reason_text = {c.code: c.text for c in proto.exclusion} if proto else {}
+    return definitions_sql(ta, ft, kinds), (ta, ft), kinds, reason_text
+
+
+def _run(ws: Workspace, definitions: str, q: Query) -> int | list[tuple[str, int]]:
+    try:
+        cur = ws.db.execute(definitions + q.sql)
+        if q.kind == "count":
+            return int(cur.fetchone()[0] or 0)
+        rows = cur.fetchall()
+        if q.name == "other_specific_results":  # (category, source, n)
+            return [(f"{r[0]}\t{r[1]}", int(r[2])) for r in rows]
+        return [(str(r[0]), int(r[1])) for r in rows]
+    except sqlite3.Error as e:  # a workspace too old/new for these queries
+        raise PrismaError(f"query {q.name} failed: {e}", path=str(ws.path)) from e
+
+
+def _check_names(ws: Workspace, name: str, rows: list[tuple[str, int]]) -> None:
+    for label, _ in rows:
+        if "," in label or ";" in label:
+            raise PrismaError(
+                f"exclusion reason {label!r} contains ',' or ';', which the PRISMA2020 template cannot carry"
+                f" (query {name}); rename it",
+                path=str(ws.path),
+            )
+
+
+def _counts(ws: Workspace, definitions: str, names: list[str]) -> dict[str, int]:
+    """Run many count queries as one statement, so the shared views are built once."""
+    cols = ", ".join(f"({BY_NAME[n].sql})" for n in names)
+    try:
+        row = ws.db.execute(f"{definitions}SELECT {cols}").fetchone()
+    except sqlite3.Error as e:
+        raise PrismaError(f"PRISMA queries failed: {e}", path=str(ws.path)) from e
+    return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+
+
+def compute(ws: Workspace, *, reasons_at_screening: bool = False) -> Flow:
+    """All numbers of the diagram. Raises ``PrismaError`` for reason/source names with ',' or ';'."""
+    definitions, stages, _, reason_text = _setup(ws)
+    values = _counts(ws, definitions, [q.name for q in QUERIES if q.kind == "count"])
+    rows: dict[str, list[tuple[str, int]]] = {}
+    for q in QUERIES:
+        if q.kind == "rows":
+            out = _run(ws, definitions, q)
+            assert isinstance(out, list)
+            if q.name.endswith("_reasons"):
+                _check_names(ws, q.name, out)
+            rows[q.name] = out
+    return Flow(
+        values=values,
+        rows=rows,
+        sql={q.name: q.sql for q in QUERIES},
+        definitions=definitions,
+        stages=stages,
+        reason_text=reason_text,
+        reasons_at_screening=reasons_at_screening,
+    )
+
+
+def counts(ws: Workspace) -> dict[str, int]:
+    """PRISMA2020 template keys -> numbers, each from a named query over the workspace's logs."""
+    return _counts(ws, _setup(ws)[0], list(COUNT_KEYS))
+
+
+def explain(flow: Flow) -> str:
+    """Each number with the SQL behind it (runs as is after the shared WITH clause)."""
+    ta, ft = flow.stages
+    lines = [
+        f"-- PRISMA 2020 numbers; screening stage {ta!r}, eligibility stage {ft!r}.",
+        "-- Every query below runs after this shared WITH clause:",
+        flow.definitions.strip(),
+        "",
+    ]
+    for q in QUERIES:
+        if q.kind == "count":
+            shown = str(flow.values[q.name])
+        else:
+            shown = "; ".join(
+                f"{label.replace(chr(9), ': ')}, {n}" for label, n in flow.rows[q.name]
+            )
+            shown = shown or "(none)"
+        lines += [f"{q.name} = {shown}", f"  -- {q.description}", f"  {q.sql};", ""]
+    return "\n".join(lines)
