@@ -19,20 +19,54 @@ ORDERS = ("relevance", "random", "oldest")
     help="relevance = active learning on your decisions so far.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random order.")
+@click.option(
+    "--conflicts",
+    "conflicts",
+    is_flag=True,
+    help="Resolve works where reviewers disagree (--reviewer is the resolver).",
+)
+@click.option("--dedup", "dedup", is_flag=True, help="Decide uncertain duplicate pairs.")
 @reviewer_option
 @db_option
-def screen(stage: str | None, order: str, seed: int, reviewer: str, db_path: str) -> None:
+def screen(
+    stage: str | None,
+    order: str,
+    seed: int,
+    conflicts: bool,
+    dedup: bool,
+    reviewer: str,
+    db_path: str,
+) -> None:
     """Screen records one at a time in the terminal (keyboard first; every key is saved at once).
 
     \b
     i include · e exclude then 1-9 reason · m maybe · n note · t tag · u undo
+    c countries (+ZA adds, -ZA removes, a name adds)
     ←/→ or k/j move through what you screened · / search · ? help · q quit
     Full-text stage: a attach a PDF · r mark not retrieved. Ctrl+P lists every action.
-    """
-    from ..screen.tui.app import ScreenApp
 
+    \b
+    --conflicts: each disagreement with every reviewer's decision, reason and
+    note side by side (shown even with blind = true: resolving needs them);
+    i / e 1-9 / m records the resolver's decision, n adds a note, → skips.
+    --dedup: uncertain duplicate pairs side by side; y duplicate (merge),
+    n distinct, s skip, q quit.
+    """
+    if conflicts and dedup:
+        raise click.UsageError("give at most one of --conflicts and --dedup")
     open_ws(db_path).close()  # a clear error before the screen switches mode
-    ScreenApp(db_path, stage=stage, reviewer=reviewer, order=order, seed=seed).run()
+    if conflicts:
+        from ..screen.tui.conflicts import ConflictApp
+
+        ConflictApp(db_path, stage=stage, resolver=reviewer).run()
+    elif dedup:
+        from ..screen.tui.dedup_view import DedupApp
+
+        DedupApp(db_path, actor=reviewer).run()
+    else:
+        from ..screen.tui.app import ScreenApp
+
+        ScreenApp(db_path, stage=stage, reviewer=reviewer, order=order, seed=seed).run()
 
 
 @click.command()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,11 +26,11 @@ from ..queue import (
     eligible_work_ids,
     not_retrieved_ids,
     previous_stage,
-    progress,
-    ranked_ids,
     screened_history,
     screened_work_ids,
 )
+from .background import BackgroundMixin
+from .countries import CountriesMixin
 from .keys import ACTIONS, BINDINGS
 from .palette import ScreenCommands
 from .widgets import (
@@ -47,7 +46,7 @@ RERANK_EVERY = 10  # decisions between background re-rankings (relevance order)
 STOP_DELAY = 1.0  # seconds without a keypress before the stopping estimate is refreshed
 
 
-class ScreenApp(App[None]):
+class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
     """``ScreenApp(db_path, stage, reviewer, order)``; keys rebindable via the protocol's [keys]."""
 
     CSS_PATH = "app.tcss"
@@ -171,92 +170,11 @@ class ScreenApp(App[None]):
             ]
             if shown:
                 parts.append("others: " + "; ".join(shown))
-        return " · ".join(parts)
+        return " · ".join(parts) + "\n" + self.countries_line(work_id)
 
     @staticmethod
     def _fmt(d: dict[str, Any]) -> str:
         return d["decision"] + (f" {d['reason']}" if d.get("reason") else "")
-
-    # -- background work (own connections) ------------------------------------------------------
-    @work(thread=True, exclusive=True, group="progress")
-    def refresh_progress(self) -> None:
-        """Counts (cheap) after every action; the stopping estimate (slower) one at a time."""
-        ws = Workspace.open(self.db_path)
-        try:
-            p = progress(ws, self.stage, self.reviewer)
-        finally:
-            ws.close()
-        self.call_from_thread(self._set_progress, p)
-
-    def _set_progress(self, p: dict[str, Any]) -> None:
-        self._progress = p
-        self.query_one(ProgressPanel).set_progress(p, self._stop)
-        # the estimate is slow (it refits a model): wait for a pause in the reviewer's keys
-        if self._stop_timer is not None:
-            self._stop_timer.stop()
-        self._stop_timer = self.set_timer(self.stop_delay, self._start_stopping)
-
-    def _start_stopping(self) -> None:
-        self._stop_timer = None
-        if self._stop_busy:
-            self._stop_dirty = True
-        else:
-            self._stop_busy, self._stop_dirty = True, False
-            self.refresh_stopping()
-
-    @work(thread=True, group="stopping")
-    def refresh_stopping(self) -> None:
-        stop: dict[str, Any] | None = None
-        try:
-            from ..stopping import stopping_status
-        except ImportError:
-            stopping_status = None  # type: ignore[assignment]
-        if stopping_status is not None:
-            ws = Workspace.open(self.db_path)
-            try:
-                stop = stopping_status(ws, self.stage, reviewer=self.reviewer)
-            except ReviewError as e:
-                stop = {"message": str(e)}
-            finally:
-                ws.close()
-        self.call_from_thread(self._set_stopping, stop)
-
-    def _set_stopping(self, stop: dict[str, Any] | None) -> None:
-        self._stop, self._stop_busy = stop, False
-        if self._progress is not None:
-            self.query_one(ProgressPanel).set_progress(self._progress, stop)
-        if self._stop_dirty:
-            self._stop_busy, self._stop_dirty = True, False
-            self.refresh_stopping()
-
-    @work(thread=True, exclusive=True, group="rank")
-    def rerank(self) -> None:
-        ws = Workspace.open(self.db_path)
-        try:
-            order = ranked_ids(ws, self.stage, self.reviewer, self.order, self.seed)
-        except ReviewError as e:
-            self.call_from_thread(self.notify, f"ranking failed: {e}", severity="warning")
-            return
-        finally:
-            ws.close()
-        self.call_from_thread(self.queue.replace_order, order)
-
-    @work(thread=True, group="attach")
-    def attach_in_worker(self, work_id: int, path: str) -> None:
-        ws = Workspace.open(self.db_path)
-        try:
-            doc = actions.attach_pdf(ws, work_id, path, self.reviewer)
-        except ReviewError as e:
-            self.call_from_thread(self.notify, str(e), severity="error")
-            return
-        finally:
-            ws.close()
-        self.call_from_thread(self._attached, work_id, doc)
-
-    def _attached(self, work_id: int, doc: int) -> None:
-        self.notify(f"attached document #{doc} to work #{work_id}")
-        if self.current == work_id:
-            self.show(work_id)
 
     # -- actions --------------------------------------------------------------------------------
     def _decide(self, decision: str, reason: str | None = None) -> None:

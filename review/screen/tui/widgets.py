@@ -54,8 +54,10 @@ class RecordView(VerticalScroll, can_focus=False):
         header = self.query_one("#record-header", Static)
         body = self.query_one("#record-body", Static)
         if work is None:
-            header.update(Text("Nothing left to screen at this stage.", style="bold"))
-            body.update(Text("Press ← to revisit your decisions, / to search, q to quit."))
+            self.message(
+                "Nothing left to screen at this stage.",
+                "Press ← to revisit your decisions, / to search, q to quit.",
+            )
             return
         inc = proto.include_keywords if proto else ()
         exc = proto.exclude_keywords if proto else ()
@@ -89,6 +91,11 @@ class RecordView(VerticalScroll, can_focus=False):
             abstract = work.get("abstract") or "(no abstract)"
             body.update(highlighted(abstract, inc, exc, styles))
         self.scroll_home(animate=False)
+
+    def message(self, title: str, text: str = "") -> None:
+        """No record: a bold line and a hint (end of a queue, nothing to resolve)."""
+        self.query_one("#record-header", Static).update(Text(title, style="bold"))
+        self.query_one("#record-body", Static).update(Text(text))
 
     def _pages_text(
         self, pages: list[dict[str, Any]], work: dict[str, Any], inc: Any, exc: Any, styles: Any

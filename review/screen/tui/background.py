@@ -1,0 +1,127 @@
+"""Background work of the screening app: progress, the stopping estimate, ranking, PDF attach.
+
+Each worker runs in a thread with its own SQLite connection (``Workspace.open``) and posts its
+result back to the app with ``call_from_thread``; the app's main connection is never shared.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.timer import Timer
+
+from ...errors import ReviewError
+from ...store import Workspace
+from .. import actions
+from ..queue import ScreenQueue, progress, ranked_ids
+from .widgets import ProgressPanel
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _Base = App[None]
+else:
+    _Base = object
+
+
+class BackgroundMixin(_Base):
+    """Thread workers of ``ScreenApp`` (each opens its own connection)."""
+
+    db_path: Path
+    stage: str
+    reviewer: str
+    order: str
+    seed: int
+    queue: ScreenQueue
+    current: int | None
+    stop_delay: float
+    _progress: dict[str, Any] | None
+    _stop: dict[str, Any] | None
+    _stop_busy: bool
+    _stop_dirty: bool
+    _stop_timer: Timer | None
+
+    def show(self, work_id: int | None) -> None:  # provided by ScreenApp
+        raise NotImplementedError
+
+    @work(thread=True, exclusive=True, group="progress")
+    def refresh_progress(self) -> None:
+        """Counts (cheap) after every action; the stopping estimate (slower) one at a time."""
+        ws = Workspace.open(self.db_path)
+        try:
+            p = progress(ws, self.stage, self.reviewer)
+        finally:
+            ws.close()
+        self.call_from_thread(self._set_progress, p)
+
+    def _set_progress(self, p: dict[str, Any]) -> None:
+        self._progress = p
+        self.query_one(ProgressPanel).set_progress(p, self._stop)
+        # the estimate is slow (it refits a model): wait for a pause in the reviewer's keys
+        if self._stop_timer is not None:
+            self._stop_timer.stop()
+        self._stop_timer = self.set_timer(self.stop_delay, self._start_stopping)
+
+    def _start_stopping(self) -> None:
+        self._stop_timer = None
+        if self._stop_busy:
+            self._stop_dirty = True
+        else:
+            self._stop_busy, self._stop_dirty = True, False
+            self.refresh_stopping()
+
+    @work(thread=True, group="stopping")
+    def refresh_stopping(self) -> None:
+        stop: dict[str, Any] | None = None
+        try:
+            from ..stopping import stopping_status
+        except ImportError:
+            stopping_status = None  # type: ignore[assignment]
+        if stopping_status is not None:
+            ws = Workspace.open(self.db_path)
+            try:
+                stop = stopping_status(ws, self.stage, reviewer=self.reviewer)
+            except ReviewError as e:
+                stop = {"message": str(e)}
+            finally:
+                ws.close()
+        self.call_from_thread(self._set_stopping, stop)
+
+    def _set_stopping(self, stop: dict[str, Any] | None) -> None:
+        self._stop, self._stop_busy = stop, False
+        if self._progress is not None:
+            self.query_one(ProgressPanel).set_progress(self._progress, stop)
+        if self._stop_dirty:
+            self._stop_busy, self._stop_dirty = True, False
+            self.refresh_stopping()
+
+    @work(thread=True, exclusive=True, group="rank")
+    def rerank(self) -> None:
+        ws = Workspace.open(self.db_path)
+        try:
+            order = ranked_ids(ws, self.stage, self.reviewer, self.order, self.seed)
+        except ReviewError as e:
+            self.call_from_thread(self.notify, f"ranking failed: {e}", severity="warning")
+            return
+        finally:
+            ws.close()
+        self.call_from_thread(self.queue.replace_order, order)
+
+    @work(thread=True, group="attach")
+    def attach_in_worker(self, work_id: int, path: str) -> None:
+        ws = Workspace.open(self.db_path)
+        try:
+            doc = actions.attach_pdf(ws, work_id, path, self.reviewer)
+        except ReviewError as e:
+            self.call_from_thread(self.notify, str(e), severity="error")
+            return
+        finally:
+            ws.close()
+        self.call_from_thread(self._attached, work_id, doc)
+
+    def _attached(self, work_id: int, doc: int) -> None:
+        self.notify(f"attached document #{doc} to work #{work_id}")
+        if self.current == work_id:
+            self.show(work_id)

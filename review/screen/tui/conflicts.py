@@ -1,0 +1,235 @@
+"""The conflict view (``review screen --conflicts``): resolve works where reviewers disagree.
+
+One conflict at a time: the record (keywords highlighted as in the screening app), every
+reviewer's decision, reason and note side by side, and the criteria. ``i`` / ``e`` + 1-9 / ``m``
+record the resolver's decision (origin 'resolution', via ``review.share.agreement.resolve``) and
+move to the next conflict. Blind screening does not apply here: the resolver must see every
+decision to settle it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, HelpPanel, Static
+
+from ...errors import ReviewError
+from ...protocol import Protocol
+from ...store import Workspace
+from .. import actions
+from ..queue import check_stage, stages_of
+from .widgets import CriteriaPanel, PromptScreen, ReasonScreen, RecordView
+
+BLIND_NOTE = (
+    "Blind mode does not apply in this view: the resolver sees every reviewer's decision "
+    "(resolving needs them)."
+)
+STYLE = {"include": "bold green", "maybe": "bold yellow", "exclude": "bold red"}
+
+BINDINGS: list[BindingType] = [
+    Binding("i", "resolve('include')", "Include", id="include"),
+    Binding("e", "exclude", "Exclude", id="exclude"),
+    Binding("m", "resolve('maybe')", "Maybe", id="maybe"),
+    Binding("n", "note", "Note", id="note"),
+    Binding("right,j", "move(1)", "Skip", id="forward"),
+    Binding("left,k", "move(-1)", "Back", id="previous"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("q", "quit", "Quit", id="quit"),
+    Binding("down", "scroll(1)", "Scroll down", show=False),
+    Binding("up", "scroll(-1)", "Scroll up", show=False),
+    Binding("pagedown,space", "scroll(20)", "Page down", show=False),
+    Binding("pageup", "scroll(-20)", "Page up", show=False),
+]
+
+
+def decisions_table(decisions: dict[str, dict[str, Any]], proto: Protocol | None) -> Table:
+    """One column per reviewer: decision, reason (code and text), note."""
+    table = Table(expand=True, show_lines=False, title="Reviewers' decisions", title_justify="left")
+    for reviewer in decisions:
+        table.add_column(reviewer, ratio=1, overflow="fold")
+    cells = [d["decision"] for d in decisions.values()]
+    table.add_row(*[Text(c, style=STYLE.get(c, "")) for c in cells])
+    reasons = []
+    for d in decisions.values():
+        code = d.get("reason")
+        crit = proto.reason(code) if proto is not None and code else None
+        reasons.append(f"{code} {crit.text}" if crit is not None else (code or ""))
+    if any(reasons):
+        table.add_row(*reasons)
+    notes = [d.get("note") or "" for d in decisions.values()]
+    if any(notes):
+        table.add_row(*[Text(n, style="italic") for n in notes])
+    return table
+
+
+def decisions_plain(decisions: dict[str, dict[str, Any]]) -> str:
+    """The same content as one line per reviewer (tests and logs)."""
+    return "\n".join(
+        f"{r}: {d['decision']}"
+        + (f" {d['reason']}" if d.get("reason") else "")
+        + (f" — {d['note']}" if d.get("note") else "")
+        for r, d in decisions.items()
+    )
+
+
+class DecisionsPanel(Static):
+    """Every reviewer's decision side by side, and the blind-mode note."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.plain = ""
+
+    def set_decisions(self, decisions: dict[str, dict[str, Any]], proto: Protocol | None) -> None:
+        from rich.console import Group
+
+        self.plain = decisions_plain(decisions)
+        self.update(Group(decisions_table(decisions, proto), Text(BLIND_NOTE, style="dim italic")))
+
+    def clear(self) -> None:
+        self.plain = ""
+        self.update(Text(BLIND_NOTE, style="dim italic"))
+
+
+class ConflictApp(App[None]):
+    """``ConflictApp(db_path, stage, resolver)``: resolve disagreements one by one."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "review screen --conflicts"
+    BINDINGS = BINDINGS
+
+    def __init__(
+        self, db_path: str | Path, stage: str | None = None, resolver: str | None = None
+    ) -> None:
+        from ...store import default_reviewer
+
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.ws = Workspace.open(self.db_path)
+        self.proto = self.ws.protocol()
+        self.stage = check_stage(self.ws, stage or stages_of(self.ws)[0])
+        self.resolver = resolver or default_reviewer()
+        self.items: list[dict[str, Any]] = []
+        self.index = 0
+        self.note: str | None = None  # goes with the next resolution of the current work
+        self.resolved = 0
+        self.sub_title = f"{self.stage} · resolving as {self.resolver}"
+        if self.proto and self.proto.keys:  # the screening app's rebinds, where the ids match
+            ids = {b.id for b in BINDINGS if isinstance(b, Binding) and b.id}
+            self.set_keymap({k: v for k, v in self.proto.keys.items() if k in ids})
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield RecordView(id="record")
+                yield DecisionsPanel(id="decisions")
+            yield CriteriaPanel(id="criteria")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(CriteriaPanel).set_protocol(self.proto)
+        self.reload()
+
+    def on_unmount(self) -> None:
+        self.ws.close()
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        return self.items[self.index] if self.items else None
+
+    def reload(self) -> None:
+        """Re-read the open conflicts (a resolution or another resolver may have closed some)."""
+        from ...share.agreement import conflicts
+
+        self.items = conflicts(self.ws, self.stage)
+        self.index = min(self.index, max(len(self.items) - 1, 0))
+        self.show()
+
+    def show(self) -> None:
+        view = self.query_one(RecordView)
+        panel = self.query_one(DecisionsPanel)
+        item = self.current
+        if item is None:
+            view.message(
+                "No conflicts",
+                f"Every disagreement at {self.stage} is resolved"
+                f" ({self.resolved} resolved in this session). Press q to quit.",
+            )
+            panel.clear()
+            return
+        status = f"conflict {self.index + 1} of {len(self.items)} · resolving as {self.resolver}"
+        if self.note:
+            status += f" · note: {self.note}"
+        view.show(actions.get_work(self.ws, item["work_id"]), self.proto, status=status)
+        panel.set_decisions(item["decisions"], self.proto)
+
+    def _resolve(self, decision: str, reason: str | None = None) -> None:
+        from ...share.agreement import resolve
+
+        item = self.current
+        if item is None:
+            self.notify("no conflict to resolve", severity="warning")
+            return
+        try:
+            resolve(
+                self.ws, work_id=item["work_id"], stage=self.stage, resolver=self.resolver,
+                decision=decision, reason=reason, note=self.note,
+            )  # fmt: skip
+        except ReviewError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.resolved += 1
+        self.note = None
+        self.notify(f"work #{item['work_id']}: {decision}{' ' + reason if reason else ''}")
+        self.reload()  # the resolved work leaves the list; the same index is the next conflict
+
+    def action_resolve(self, decision: str) -> None:
+        self._resolve(decision)
+
+    def action_exclude(self) -> None:
+        if self.current is None:
+            return
+        if self.proto is None or not self.proto.exclusion:
+            self.notify("the protocol has no exclusion reasons", severity="error")
+            return
+
+        def picked(code: str | None) -> None:
+            if code:
+                self._resolve("exclude", code)
+
+        self.push_screen(ReasonScreen(self.proto), picked)
+
+    def action_note(self) -> None:
+        if self.current is None:
+            return
+
+        def noted(value: str | None) -> None:
+            if value:
+                self.note = value
+                self.show()
+
+        self.push_screen(PromptScreen("Note stored with the resolution", "why"), noted)
+
+    def action_move(self, step: int) -> None:
+        if not self.items:
+            return
+        self.index = (self.index + step) % len(self.items)
+        self.note = None
+        self.show()
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(RecordView).scroll_relative(y=lines, animate=False)
+
+    def action_help(self) -> None:
+        panels = self.screen.query(HelpPanel)
+        if panels:
+            panels.remove()
+        else:
+            self.action_show_help_panel()
+            self.notify(BLIND_NOTE, timeout=6)

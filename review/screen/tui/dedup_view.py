@@ -1,0 +1,198 @@
+"""Uncertain duplicate pairs, side by side (``review screen --dedup``).
+
+The pairs come from ``review.dedup.queue.pending`` (best score first) and each key calls
+``review.dedup.queue.decide``: ``y`` duplicate (the two works merge, logged with rule 'review'),
+``n`` distinct (never proposed again), ``s`` skip (stays pending), ``q`` quit. Nothing is lost:
+merges are logged and ``review dedup --undo GROUP`` splits one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, HelpPanel, Static
+
+from ...errors import ReviewError
+from ...store import Workspace
+from .. import actions
+
+ABSTRACT_CHARS = 600
+
+BINDINGS: list[BindingType] = [
+    Binding("y", "decide(True)", "Duplicate (merge)", id="duplicate"),
+    Binding("n", "decide(False)", "Distinct", id="distinct"),
+    Binding("s,right,j", "skip", "Skip", id="skip"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("q", "quit", "Quit", id="quit"),
+]
+
+
+def _authors(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "[]")
+        except ValueError:
+            return value
+    names = [str(a) for a in value or []]
+    return "; ".join(names[:6]) + (f" … (+{len(names) - 6})" if len(names) > 6 else "")
+
+
+def side_text(pair: dict[str, Any], side: str, abstract: str | None) -> Text:
+    """One record of a pair: title, authors, year, venue, DOI, source, abstract start."""
+
+    def f(name: str) -> Any:
+        return pair.get(f"{name}_{side}")
+
+    other = "b" if side == "a" else "a"
+    t = Text()
+    t.append(f"{side.upper()}  record {pair[f'record_{side}']} · work {f('work')}\n", style="dim")
+    title = f("title") or "(no title)"
+    t.append(title + "\n", style="bold" if title == pair.get(f"title_{other}") else "bold yellow")
+    for label, value in (
+        ("authors", _authors(f("authors")) or "-"),
+        ("year", f("year") or "-"),
+        ("venue", f("venue") or "-"),
+        ("doi", f("doi") or "-"),
+        ("source", f("source") or "-"),
+    ):
+        same = value == (
+            _authors(pair.get(f"authors_{other}"))
+            if label == "authors"
+            else (pair.get(f"{label}_{other}") or "-")
+        )
+        t.append(f"{label:<8}", style="dim")
+        t.append(f"{value}\n", style="" if same else "yellow")
+    text = (abstract or "(no abstract)").strip()
+    t.append("\n" + text[:ABSTRACT_CHARS] + ("…" if len(text) > ABSTRACT_CHARS else ""))
+    return t
+
+
+class PairSide(VerticalScroll, can_focus=False):
+    def compose(self) -> ComposeResult:
+        yield Static(classes="pair-text")
+
+    def set_text(self, text: Text) -> None:
+        self.query_one(Static).update(text)
+        self.scroll_home(animate=False)
+
+    @property
+    def plain(self) -> str:
+        content = self.query_one(Static).content
+        return content.plain if isinstance(content, Text) else str(content)
+
+
+class DedupApp(App[None]):
+    """``DedupApp(db_path, actor)``: decide pending duplicate pairs one by one."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "review screen --dedup"
+    BINDINGS = BINDINGS
+
+    def __init__(self, db_path: str | Path, actor: str | None = None) -> None:
+        from ...store import default_reviewer
+
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.ws = Workspace.open(self.db_path)
+        self.actor = actor or default_reviewer()
+        self.pairs: list[dict[str, Any]] = []
+        self.skipped: set[int] = set()
+        self.decided = 0
+        self.sub_title = f"duplicates · deciding as {self.actor}"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="pair-status")
+        with Horizontal(id="pair"):
+            yield PairSide(id="side-a")
+            yield PairSide(id="side-b")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_unmount(self) -> None:
+        self.ws.close()
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        todo = [p for p in self.pairs if p["id"] not in self.skipped]
+        return todo[0] if todo else None
+
+    def reload(self) -> None:
+        """Re-read the queue: a merge can settle other pairs of the same works."""
+        from ...dedup import queue
+
+        self.pairs = queue.pending(self.ws)
+        self.show()
+
+    def _abstract(self, work_id: int) -> str | None:
+        try:
+            return actions.get_work(self.ws, work_id).get("abstract")
+        except ReviewError:
+            return None
+
+    def show(self) -> None:
+        status = self.query_one("#pair-status", Static)
+        pair = self.current
+        sides = (self.query_one("#side-a", PairSide), self.query_one("#side-b", PairSide))
+        if pair is None:
+            left = len(self.pairs)
+            status.update(
+                Text(
+                    "No pairs waiting for review."
+                    if not left
+                    else f"No more pairs this session ({left} skipped, still pending).",
+                    style="bold",
+                )
+            )
+            for s in sides:
+                s.set_text(Text(""))
+            return
+        n = len([p for p in self.pairs if p["id"] not in self.skipped])
+        status.update(
+            Text(
+                f"pair {pair['id']} · score {pair['score']} · rule {pair['rule']} · {n} to review"
+                f" · {self.decided} decided · y duplicate (merge) · n distinct · s skip · q quit"
+            )
+        )
+        for side, widget in zip("ab", sides, strict=True):
+            widget.set_text(side_text(pair, side, self._abstract(pair[f"work_{side}"])))
+
+    def action_decide(self, duplicate: bool) -> None:
+        from ...dedup import queue
+
+        pair = self.current
+        if pair is None:
+            self.notify("no pair to decide", severity="warning")
+            return
+        try:
+            res = queue.decide(self.ws, pair["id"], duplicate, actor=self.actor)
+        except ReviewError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.decided += 1
+        if res.get("work_id"):
+            self.notify(f"pair {pair['id']}: merged into work #{res['work_id']}")
+        else:
+            self.notify(f"pair {pair['id']}: distinct")
+        self.reload()
+
+    def action_skip(self) -> None:
+        pair = self.current
+        if pair is not None:
+            self.skipped.add(pair["id"])
+            self.show()
+
+    def action_help(self) -> None:
+        panels = self.screen.query(HelpPanel)
+        if panels:
+            panels.remove()
+        else:
+            self.action_show_help_panel()
