@@ -42,11 +42,7 @@ def test_every_command_has_help():
             missing.append(" ".join(path))
         r = runner.invoke(cli, [*path, "--help"])
         assert r.exit_code == 0, (path, r.output)
-        if (
-            "--db" not in r.output
-            and not isinstance(cmd, click.Group)
-            and path not in NO_DB
-        ):
+        if "--db" not in r.output and not isinstance(cmd, click.Group) and path not in NO_DB:
             missing.append(" ".join(path) + " (no --db)")
     assert not missing, missing
 
