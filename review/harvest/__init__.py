@@ -1,0 +1,1 @@
+"""Harvesters: one adapter per kind of source (OpenAlex, files, PDFs, web pages)."""
