@@ -84,23 +84,26 @@ def existing_source_ids(ws: Workspace, source: str) -> set[str]:
     }
 
 
-def _work_row(rec: Record, ts: str) -> dict[str, Any]:
-    row = rec.to_row()
-    return {
-        "title": row["title"],
-        "abstract": row["abstract"],
-        "authors": row["authors"],
-        "year": row["year"],
-        "doi": row["doi"],
-        "venue": row["venue"],
-        "language": row["language"],
-        "record_type": row["record_type"],
-        "url": row["url"],
-        "content_hash": row["content_hash"],
-        "active": 1,
-        "created_at": ts,
-        "updated_at": ts,
-    }
+_WORK_COLS = (
+    "title", "abstract", "authors", "year", "doi", "venue", "language", "record_type", "url",
+    "content_hash",
+)  # fmt: skip
+
+
+def _stored_ids(ws: Workspace, source: str, sids: list[str]) -> set[str]:
+    """Which of these source ids are already stored for ``source`` (indexed lookups)."""
+    seen: set[str] = set()
+    for i in range(0, len(sids), 500):
+        chunk = sids[i : i + 500]
+        seen.update(
+            x
+            for (x,) in ws.db.execute(
+                "SELECT source_record_id FROM records WHERE source = ? AND source_record_id IN"
+                f" ({','.join('?' * len(chunk))})",
+                [source, *chunk],
+            )
+        )
+    return seen
 
 
 def add_records(
@@ -115,41 +118,45 @@ def add_records(
 
     Records whose ``source_record_id`` is already stored for this source are skipped when
     ``skip_existing`` (re-runs and resumed harvests add no duplicates). Runs inside the caller's
-    transaction if there is one. Returns the ids of the records stored.
+    transaction if there is one; all or nothing. Returns the ids of the records stored.
     """
     srow = ws.db.execute("SELECT source, arm FROM searches WHERE id = ?", [search_id]).fetchone()
     if srow is None:
         raise WorkspaceError(f"no search with id {search_id}")
     source, arm = srow
-    seen = existing_source_ids(ws, source) if skip_existing else set()
     ids: list[int] = []
     ts = now()
     with ws.transaction():
+        batch = list(records)  # inside the transaction: a failing generator leaves nothing
+        seen: set[str] = set()
+        if skip_existing:
+            seen = _stored_ids(
+                ws, source, [r.source_record_id for r in batch if r.source_record_id]
+            )
         conn = ws.db.conn
-        for rec in records:
+        for rec in batch:
             sid = rec.source_record_id
             if sid is not None and sid in seen:
                 continue
-            cur = conn.execute(
-                "INSERT INTO works (title, abstract, authors, year, doi, venue, language, record_type,"
-                " url, content_hash, active, created_at, updated_at) VALUES"
-                " (:title, :abstract, :authors, :year, :doi, :venue, :language, :record_type, :url,"
-                " :content_hash, :active, :created_at, :updated_at)",
-                _work_row(rec, ts),
-            )
-            work_id = cur.lastrowid
             row = rec.to_row()
+            work = {k: row[k] for k in _WORK_COLS}
+            work.update(active=1, created_at=ts, updated_at=ts)
+            cur = conn.execute(
+                f"INSERT INTO works ({', '.join(work)}) VALUES ({', '.join('?' * len(work))})",
+                list(work.values()),
+            )
             row.update(
                 search_id=search_id,
                 source=source,
                 arm=arm,
-                work_id=work_id,
+                work_id=cur.lastrowid,
                 group_name=group_name,
                 created_at=ts,
             )
-            cols = ", ".join(row)
-            marks = ", ".join(f":{k}" for k in row)
-            cur = conn.execute(f"INSERT INTO records ({cols}) VALUES ({marks})", row)
+            cur = conn.execute(
+                f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
             ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
             if sid is not None:
                 seen.add(sid)
