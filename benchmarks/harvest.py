@@ -47,135 +47,14 @@ def page_texts(n: int) -> Iterator[str]:
         yield '{"meta": ' + json.dumps(meta) + ', "results": [' + ", ".join(items) + "]}"
 
 
-# -- proposed faster store path (for review/models.py + review/store/records.py) -----------------
-# 1. Record.to_row without dataclasses.asdict (which deep-copies the whole raw work dict);
-# 2. add_records computes each row once (not twice) and looks up only the batch's
-#    source_record_ids (indexed) instead of loading every id of the source on every call;
-# 3. normalize_text runs its per-character combining-mark loop only over non-ASCII runs
-#    (and skips NFKD for ASCII text): same output.
-
-
-def _proposed_patch() -> None:
-    import dataclasses
-    import re
-    import unicodedata
-
-    from review import models
-    from review.store import records as store_records
-    from review.store.workspace import now
-
-    names = tuple(
-        f.name for f in dataclasses.fields(models.Record) if f.name not in ("raw", "extra")
-    )
-    lists = ("authors", "keywords", "affiliation_countries")
-    punct = re.compile(r"[^\w\s]")
-    non_ascii = re.compile(r"[^\x00-\x7f]+")
-
-    def strip_marks(m: re.Match[str]) -> str:  # combining marks are never ASCII
-        return "".join(c for c in m.group() if not unicodedata.combining(c))
-
-    def normalize_text(value: str | None) -> str:
-        if not value:
-            return ""
-        if not value.isascii():
-            value = non_ascii.sub(strip_marks, unicodedata.normalize("NFKD", value))
-        return " ".join(punct.sub(" ", value.lower()).split())
-
-    def to_row(self: models.Record) -> dict:
-        row = {k: getattr(self, k) for k in names}
-        row["doi"] = models.normalize_doi(self.doi) or (self.doi or None)
-        for key in lists:
-            row[key] = json.dumps(list(row[key]), ensure_ascii=False)
-        raw = self.raw
-        row["raw"] = (
-            raw
-            if isinstance(raw, str) or raw is None
-            else json.dumps(raw, ensure_ascii=False, default=str)
-        )
-        row["extra"] = (
-            json.dumps(self.extra, ensure_ascii=False, default=str) if self.extra else None
-        )
-        row["content_hash"] = self.content_hash()
-        return row
-
-    work_cols = (
-        "title",
-        "abstract",
-        "authors",
-        "year",
-        "doi",
-        "venue",
-        "language",
-        "record_type",
-        "url",
-        "content_hash",
-    )
-
-    def add_records(ws, search_id, records, *, skip_existing=True, group_name=None):
-        source, arm = ws.db.execute(
-            "SELECT source, arm FROM searches WHERE id = ?", [search_id]
-        ).fetchone()
-        records = list(records)
-        seen: set[str] = set()
-        if skip_existing:
-            sids = [r.source_record_id for r in records if r.source_record_id is not None]
-            for i in range(0, len(sids), 500):
-                chunk = sids[i : i + 500]
-                seen.update(
-                    x
-                    for (x,) in ws.db.execute(
-                        "SELECT source_record_id FROM records WHERE source = ? AND source_record_id IN"
-                        f" ({','.join('?' * len(chunk))})",
-                        [source, *chunk],
-                    )
-                )
-        ids, ts = [], now()
-        with ws.transaction():
-            conn = ws.db.conn
-            for rec in records:
-                sid = rec.source_record_id
-                if sid is not None and sid in seen:
-                    continue
-                row = rec.to_row()
-                work = {k: row[k] for k in work_cols}
-                work.update(active=1, created_at=ts, updated_at=ts)
-                cur = conn.execute(
-                    f"INSERT INTO works ({', '.join(work)}) VALUES ({', '.join('?' * len(work))})",
-                    list(work.values()),
-                )
-                row.update(
-                    search_id=search_id,
-                    source=source,
-                    arm=arm,
-                    work_id=cur.lastrowid,
-                    group_name=group_name,
-                    created_at=ts,
-                )
-                cur = conn.execute(
-                    f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    list(row.values()),
-                )
-                ids.append(int(cur.lastrowid))
-                if sid is not None:
-                    seen.add(sid)
-        return ids
-
-    models.normalize_text = normalize_text
-    models.Record.to_row = to_row  # type: ignore[method-assign]
-    store_records.add_records = add_records
-
-
-def bench_ours(n: int, tmp: Path, proposed: bool = False) -> tuple[float, float, int]:
+def bench_ours(n: int, tmp: Path) -> tuple[float, float, int]:
     from review import protocol
     from review.harvest.openalex import work_to_record
     from review.store import init
-
-    if proposed:
-        _proposed_patch()
     from review.store.records import add_records, finish_search, start_search, update_search
 
     ws = init(
-        tmp / ("proposed.db" if proposed else "ours.db"),
+        tmp / "ours.db",
         protocol.load(ROOT / "protocols" / "sadc-smart-cities.toml"),
     )
     sid = start_search(ws, source="OpenAlex", arm="databases", kind="openalex", query="bench")
@@ -226,8 +105,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="works to parse and store")
     ap.add_argument("--profile", action="store_true", help="cProfile our path (top 25)")
-    ap.add_argument("--proposed", action="store_true", help="also time the proposed store path")
-    ap.add_argument("--skip-current", action="store_true", help="skip today's store path (slow)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="review-bench-") as d:
         tmp = Path(d)
@@ -236,15 +113,12 @@ def main() -> None:
             import pstats
 
             prof = cProfile.Profile()
-            prof.runcall(bench_ours, args.n, tmp, args.proposed)
+            prof.runcall(bench_ours, args.n, tmp)
             pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
             return
         results = {}
-        if not args.skip_current:
-            results["review (parse + map + add_records)"] = bench_ours(args.n, tmp)
+        results["review (parse + map + add_records)"] = bench_ours(args.n, tmp)
         results["plain sqlite-utils insert_all"] = bench_peer(args.n, tmp)
-        if args.proposed:
-            results["review, proposed store path"] = bench_ours(args.n, tmp, proposed=True)
     print(f"works: {args.n:,} in pages of {PER_PAGE} (real OpenAlex works, unique ids)")
     print(f"{'':36} {'stored':>8} {'wall s':>8} {'works/s':>9} {'cpu s':>8} {'works/s cpu':>12}")
     for name, (wall, cpu, stored) in results.items():
