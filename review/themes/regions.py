@@ -238,10 +238,18 @@ def countries(
     """{work id: sorted country codes} of ``kind``: automatic rows, then reviewer rows (latest wins)."""
     state: dict[tuple[int, str], bool] = {}
     reviewed: set[tuple[int, str]] = set()
-    rows = ws.db.execute(
-        "SELECT work_id, country, origin, action FROM work_countries WHERE kind = ? ORDER BY id",
-        [kind],
-    )
+    ids = list(dict.fromkeys(work_ids)) if work_ids is not None else None
+    if ids is not None and len(ids) <= 500:  # the TUI asks for one work at a time: use the index
+        rows = ws.db.execute(
+            "SELECT work_id, country, origin, action FROM work_countries WHERE kind = ?"
+            f" AND work_id IN ({','.join('?' * len(ids))}) ORDER BY id",
+            [kind, *ids],
+        )
+    else:
+        rows = ws.db.execute(
+            "SELECT work_id, country, origin, action FROM work_countries WHERE kind = ? ORDER BY id",
+            [kind],
+        )
     for wid, code, origin, action in rows:
         k = (wid, code)
         if origin == "reviewer":
@@ -249,7 +257,7 @@ def countries(
             state[k] = action == "add"
         elif k not in reviewed:
             state[k] = action == "add"
-    wanted = set(work_ids) if work_ids is not None else None
+    wanted = set(ids) if ids is not None else None
     out: dict[int, list[str]] = {}
     for (wid, code), present in sorted(state.items()):
         if present and (wanted is None or wid in wanted):
