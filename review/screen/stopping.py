@@ -156,12 +156,12 @@ def stopping_status(
     Logs the decision into ``stopping_log`` when should_stop changes from the last logged value
     (log=None), always (log=True) or never (log=False).
     """
-    from .priority import _eligible
+    from .queue import eligible_work_ids
 
     proto = ws.protocol()
     target = proto.target_recall if proto else 0.95
     confidence = proto.confidence if proto else 0.95
-    eligible = set(_eligible(ws, stage))
+    eligible = set(eligible_work_ids(ws, stage))
     seq = [y for w, y in screening_sequence(ws, stage, reviewer) if w in eligible]
     status = evaluate(seq, len(eligible), target, confidence)
     if log is None:

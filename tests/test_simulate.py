@@ -1,0 +1,104 @@
+"""`review simulate` and the screening metrics: toy rankings by hand, then a real labelled set."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from review.cli import cli
+from review.screen import simulate as sim
+
+NSAIDS = Path(__file__).parent / "data" / "screening" / "Cohen_2006_NSAIDS.csv"
+LABEL = "label_abstract_screening"
+
+
+def test_metrics_on_a_perfect_ranking():
+    order = [1, 1] + [0] * 8  # 10 records, both relevant first
+    assert sim.wss(order) == pytest.approx(75.0)  # (10 - 2) / 10 - 5%
+    assert sim.rrf(order) == pytest.approx(50.0)  # 1 record screened (10%): 1 of 2 found
+    assert sim.screened_all(order) == 2
+    assert sim.loss(order) == pytest.approx(0.0)
+
+
+def test_metrics_on_the_worst_ranking():
+    order = [0] * 8 + [1, 1]
+    assert sim.wss(order) == pytest.approx(-5.0)
+    assert sim.rrf(order) == 0.0
+    assert sim.screened_all(order) == 10
+    assert sim.loss(order) == pytest.approx(1.0)
+
+
+def test_metrics_in_between():
+    order = [0, 1, 0, 0, 1, 0, 0, 0, 0, 0]
+    # 95% of 2 relevant needs both: found at record 5 -> (10 - 5) / 10 - 0.05
+    assert sim.wss(order) == pytest.approx(45.0)
+    assert sim.screened_all(order) == 5
+    # curve 0,1,1,1,2,2,... trapezoid area 0.5+1+1+1.5+2*5 = 14; best 17.5, worst 2
+    assert sim.loss(order) == pytest.approx((17.5 - 14) / (17.5 - 2))
+
+
+def test_read_labelled_csv_names_file_and_line(tmp_path):
+    from review.errors import FormatError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,abstract,label_included\nA,x,1\nB,y,yes\n", encoding="utf-8")
+    with pytest.raises(FormatError) as e:
+        sim.read_labelled_csv(bad)
+    assert "bad.csv" in str(e.value) and "line 3" in str(e.value)
+    with pytest.raises(FormatError, match="no column 'lbl'"):
+        sim.read_labelled_csv(bad, "lbl")
+
+
+@pytest.fixture(scope="module")
+def nsaids():
+    return sim.read_labelled_csv(NSAIDS, LABEL)
+
+
+@pytest.fixture(scope="module")
+def runs(nsaids):
+    texts, labels = nsaids
+    return [sim.simulate(texts, labels, seed=s) for s in (0, 1, 2)]
+
+
+def test_simulation_beats_random_order(nsaids, runs):
+    texts, labels = nsaids
+    rng = random.Random(0)
+    random_wss = []
+    for _ in range(20):
+        order = labels[:]
+        rng.shuffle(order)
+        random_wss.append(sim.wss(order))
+    baseline = sum(random_wss) / len(random_wss)
+    for r in runs:
+        assert r.n_records == 393 and r.n_relevant == 88
+        assert sorted(r.order) == list(range(393))
+        assert r.wss95 > baseline + 25, (r.wss95, baseline)
+        assert r.rrf10 > 25  # random finds ~10%
+        assert r.loss < 0.2
+
+
+def test_stopping_rule_reaches_target_recall(runs):
+    for r in runs:
+        assert r.stopped_at is not None and r.recall_at_stop is not None
+        assert r.recall_at_stop >= 0.95
+        assert r.stopped_at <= r.n_records
+
+
+def test_cli_json_keys():
+    res = CliRunner().invoke(
+        cli, ["simulate", str(NSAIDS), "--label", LABEL, "--seed", "3", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    for key in ("wss95", "rrf10", "screened_all", "loss", "stopped_at", "recall_at_stop"):
+        assert key in out
+    assert 0 < out["wss95"] < 100 and 0 <= out["loss"] <= 1
+
+
+def test_cli_text_and_bad_label(tmp_path):
+    res = CliRunner().invoke(cli, ["simulate", str(NSAIDS), "--label", "nope"])
+    assert res.exit_code != 0 and "nope" in res.output

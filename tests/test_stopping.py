@@ -1,0 +1,80 @@
+"""The statistical stopping rule: the hypergeometric test by hand, then on a real workspace."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scipy.stats import hypergeom
+
+from review.models import Record
+from review.screen import stopping
+from review.store.decisions import record_decision
+from review.store.records import add_records, finish_search, start_search
+
+
+def test_k_target():
+    # 95 found, target 95%: recall < 95% needs >= 101 relevant in all, so >= 6 in the urn
+    assert stopping.k_target(r_seen=95, r_al=95, target=0.95) == 6
+    # 19 found (1 in the sample): >= 21 in all (19/20 is exactly 95%), 21 - 18 = 3 in the urn
+    assert stopping.k_target(r_seen=19, r_al=18, target=0.95) == 3
+
+
+def test_hypergeom_p_by_hand():
+    # urn of 100, 5 relevant under H0; 50 drawn, none relevant
+    p = stopping.hypergeom_p(urn=100, n=50, k=0, r_seen=95, r_al=95, target=0.95)
+    assert p == pytest.approx(hypergeom.cdf(0, 100, 6, 50))
+    assert p < 0.05
+    # an urn smaller than K_tar cannot hold the missing records: H0 rejected outright
+    assert stopping.hypergeom_p(urn=3, n=1, k=0, r_seen=95, r_al=95, target=0.95) == 0.0
+    # few draws: cannot reject
+    assert stopping.hypergeom_p(urn=1000, n=10, k=0, r_seen=95, r_al=95, target=0.95) > 0.5
+
+
+def test_buscar_and_heuristic_on_sequences():
+    found_all = [1] * 40 + [0] * 300
+    assert stopping.buscar_p(found_all, n_total=400, target=0.95) < 0.05
+    early = [1] * 40 + [0] * 5
+    assert stopping.buscar_p(early, n_total=400, target=0.95) > 0.5
+    assert stopping.consecutive_irrelevant([1, 0, 1, 0, 0]) == 2
+    st = stopping.evaluate(found_all, 400, 0.95, 0.95)
+    assert st["should_stop"] and st["n_remaining"] == 60 and st["consecutive_irrelevant"] == 300
+    assert not stopping.evaluate(early, 400, 0.95, 0.95)["should_stop"]
+    assert not stopping.evaluate([0] * 100, 400, 0.95, 0.95)["should_stop"]
+
+
+def _works(ws, n):
+    sid = start_search(ws, source="test", arm="other", kind="file")
+    add_records(ws, sid, [Record(title=f"Paper {i} on topic {i % 7}") for i in range(n)])
+    finish_search(ws, sid, records_found=n, records_stored=n)
+    return [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
+
+
+def test_stopping_status_on_a_workspace_logs_flips(ws):
+    works = _works(ws, 130)
+    keys = {
+        "method", "n_screened", "n_remaining", "n_relevant_found", "est_relevant_remaining",
+        "estimated_recall", "consecutive_irrelevant", "should_stop", "message",
+    }  # fmt: skip
+    st = stopping.stopping_status(ws, "title-abstract", "ana")
+    assert keys <= set(st) and not st["should_stop"] and st["n_remaining"] == 130
+    assert ws.db["stopping_log"].count == 0
+    for w in works[:20]:
+        record_decision(ws, work_id=w, stage="title-abstract", reviewer="ana", decision="include")
+    for w in works[20:120]:
+        record_decision(
+            ws, work_id=w, stage="title-abstract", reviewer="ana", decision="exclude", reason="E1"
+        )
+    st = stopping.stopping_status(ws, "title-abstract", "ana")
+    assert st["n_screened"] == 120 and st["n_relevant_found"] == 20
+    assert st["consecutive_irrelevant"] == 100
+    assert st["should_stop"], st
+    rows = list(ws.db["stopping_log"].rows)
+    assert len(rows) == 1 and rows[0]["should_stop"] == 1 and rows[0]["reviewer"] == "ana"
+    assert json.loads(rows[0]["result"])["n_screened"] == 120
+    stopping.stopping_status(ws, "title-abstract", "ana")  # unchanged: not logged again
+    assert ws.db["stopping_log"].count == 1
+    stopping.stopping_status(ws, "title-abstract", "ana", log=True)  # asked: logged
+    assert ws.db["stopping_log"].count == 2
+    # another reviewer's decisions do not count for ana
+    assert not stopping.stopping_status(ws, "title-abstract", "bo", log=False)["should_stop"]
