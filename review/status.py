@@ -29,7 +29,24 @@ def summary(ws: Workspace) -> dict[str, Any]:
         },
         "decisions": decision_counts(ws),
         "prisma": prisma.counts(ws),
+        "stopping": stopping(ws, proto.stages if proto else ()),
     }
+
+
+def stopping(ws: Workspace, stages: tuple[str, ...]) -> dict[str, Any]:
+    """The stopping rule's view of every protocol stage that has decisions (not logged here)."""
+    have = {r[0] for r in ws.db.execute("SELECT DISTINCT stage FROM decisions")}
+    out: dict[str, Any] = {}
+    for stage in stages:
+        if stage not in have:
+            continue
+        from .screen.stopping import stopping_status
+
+        st = stopping_status(ws, stage, log=False)
+        keys = ("method", "n_screened", "n_remaining", "n_relevant_found", "est_relevant_remaining",
+                "estimated_recall", "consecutive_irrelevant", "should_stop", "message")  # fmt: skip
+        out[stage] = {k: st.get(k) for k in keys}
+    return out
 
 
 def format_summary(s: dict[str, Any]) -> str:
@@ -53,6 +70,16 @@ def format_summary(s: dict[str, Any]) -> str:
             lines.append(
                 f"  {stage:<16} include {c['include']:>5}  exclude {c['exclude']:>5}  maybe {c['maybe']:>5}"
             )
+    for stage, st in s.get("stopping", {}).items():
+        recall = st.get("estimated_recall")
+        rtxt = f"{100 * recall:.1f}%" if isinstance(recall, int | float) else "n/a"
+        verdict = "stop" if st.get("should_stop") else "keep screening"
+        lines.append(
+            f"Stopping  {stage}: estimated recall {rtxt}, {st.get('n_remaining')} unscreened, "
+            f"{st.get('consecutive_irrelevant')} irrelevant in a row -> {verdict}"
+        )
+        if st.get("message"):
+            lines.append(f"          {st['message']}")
     lines.append("PRISMA 2020")
     for k, v in s["prisma"].items():
         lines.append(f"  {k:<28} {v:>7}")

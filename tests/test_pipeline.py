@@ -92,6 +92,10 @@ def test_pipeline_end_to_end(tmp_path):
     ta = status["decisions"]["title-abstract"]
     assert ta == {"include": 6, "exclude": len(ids) - 6, "maybe": 0}
     assert status["decisions"]["full-text"] == {"include": 2, "exclude": 2, "maybe": 0}
+    stop = status["stopping"]["title-abstract"]
+    assert stop["n_screened"] == len(ids) and stop["n_remaining"] == 0
+    assert isinstance(stop["should_stop"], bool)
+    assert status["stopping"]["full-text"]["n_remaining"] == 2
 
     check = CliRunner().invoke(cli, ["prisma", "--check", "--db", db])
     assert check.exit_code == 0, check.output
