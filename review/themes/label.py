@@ -56,7 +56,7 @@ def ctfidf_keywords(
             stop_words="english",
             ngram_range=(1, 2),
             min_df=1,
-            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]+\b",
+            token_pattern=r"(?u)\b(?=[a-zA-Z][a-zA-Z0-9-])[a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*\b",
         )
         counts = cv.fit_transform(docs).toarray().astype(np.float64)
     except ValueError:  # only stop words
