@@ -97,3 +97,11 @@ def test_review_db_env(tmp_path, protocol_path, monkeypatch):
     monkeypatch.setenv("REVIEW_DB", str(tmp_path / "env.db"))
     r = CliRunner().invoke(cli, ["init", "--protocol", str(protocol_path)])
     assert r.exit_code == 0 and (tmp_path / "env.db").exists()
+
+
+def test_every_command_is_in_the_readme():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in cli.commands if f"review {name}" not in readme]
+    assert not missing, f"commands missing from README.md: {missing}"
