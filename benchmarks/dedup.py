@@ -76,8 +76,10 @@ def ours(
     add_records(ws, sid, records)
     finish_search(ws, sid, records_found=len(records), records_stored=len(records))
     t = time.perf_counter()
-    kwargs = {"threshold": threshold} if threshold else {}
-    engine.run(ws, **kwargs)
+    if threshold:
+        engine.run(ws, threshold=threshold)
+    else:
+        engine.run(ws)
     seconds = time.perf_counter() - t
     groups: dict[int, list[str]] = {}
     for wid, srid in ws.db.execute("SELECT work_id, source_record_id FROM records"):
@@ -249,21 +251,30 @@ def main() -> None:
             elif name in XML_SETS:
                 bench_xml(name, tmp, not args.no_peer, args.threshold)
         if args.synthetic:
-            recs = synthetic(args.synthetic)
-            t = time.perf_counter()
-            ws = init(tmp / "synthetic.db")
-            sid = start_search(ws, source="synthetic", arm="databases", kind="file")
-            add_records(ws, sid, recs)
-            load = time.perf_counter() - t
-            t, cpu = time.perf_counter(), time.process_time()
-            res = engine.run(ws)
-            secs, cpu = time.perf_counter() - t, time.process_time() - cpu
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(
-                f"synthetic: {len(recs)} records (import {load:.1f} s), dedup {secs:.1f} s, "
-                f"(CPU {cpu:.1f} s), {res['works_absorbed']} works absorbed, {res['candidates_new']} pairs queued, "
-                f"peak memory {rss:.0f} MB (goal < 60 s, < 2 GB)"
-            )
+            bench_synthetic(args.synthetic, tmp)
+
+
+def bench_synthetic(n: int, tmp: Path) -> None:
+    """Time dedup of n perturbed records: wall and CPU seconds, peak memory, machine load."""
+    recs = synthetic(n)
+    t, cpu = time.perf_counter(), time.process_time()
+    ws = init(tmp / "synthetic.db")
+    sid = start_search(ws, source="synthetic", arm="databases", kind="file")
+    add_records(ws, sid, recs)
+    load_wall, load_cpu = time.perf_counter() - t, time.process_time() - cpu
+    before = os.getloadavg()[0]
+    t, cpu = time.perf_counter(), time.process_time()
+    res = engine.run(ws)
+    secs, cpu = time.perf_counter() - t, time.process_time() - cpu
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(
+        f"synthetic: {len(recs)} records, {os.cpu_count()} CPUs, load average {before:.1f}"
+        f" -> {os.getloadavg()[0]:.1f}\n"
+        f"  import   wall {load_wall:6.1f} s  CPU {load_cpu:6.1f} s\n"
+        f"  dedup    wall {secs:6.1f} s  CPU {cpu:6.1f} s  (goal < 60 s on 2 cores)\n"
+        f"  peak memory (max RSS of this process) {rss:.0f} MB  (goal < 2 GB)\n"
+        f"  {res['works_absorbed']} works absorbed, {res['candidates_new']} pairs queued"
+    )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@ were tuned on the four labelled Rathbone sets together (``benchmarks/dedup.py``)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from .normalize import Features
 
@@ -44,6 +47,33 @@ def title_similarity(a: str, b: str) -> float:
     return r / 100.0
 
 
+def title_similarity_many(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """``title_similarity`` of a[k] and b[k] for every k, in C, except the 'cut short' rule.
+
+    That rule only raises a score, and only when one title starts with the other: callers that
+    use this as a filter must keep such pairs.
+    """
+    if not len(a):
+        return np.zeros(0)
+    r = process.cpdist(a, b, scorer=fuzz.ratio, dtype=np.float64)
+    low = r < 95
+    if low.any():
+        idx = np.flatnonzero(low).tolist()
+        ts = process.cpdist(
+            [a[k] for k in idx], [b[k] for k in idx], scorer=fuzz.token_sort_ratio, dtype=np.float64
+        )
+        r[idx] = np.maximum(r[idx], ts - 2)
+    empty = np.fromiter((not x or not y for x, y in zip(a, b, strict=True)), bool, len(a))
+    r[empty] = 0.0
+    return r / 100.0
+
+
+def min_title_score(threshold: float = DEFAULT_THRESHOLD) -> float:
+    """Below this title similarity ``score_pair`` says distinct unless ``bib`` holds (same first
+    page range, volume, year and first author)."""
+    return min(threshold - 0.15, 0.95)
+
+
 def author_similarity(a: Features, b: Features) -> float | None:
     """Author overlap, also trying the names' other part ('Ching-yi, Wu' against 'Wu, C. Y.')."""
     sim = _author_similarity(a.authors, b.authors)
@@ -76,6 +106,7 @@ def _author_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     return sim * 0.8
 
 
+@lru_cache(maxsize=1 << 16)
 def venue_similarity(a: str, b: str) -> float | None:
     """0-1, abbreviation-aware: 'pediatr nephrol' ~ 'pediatric nephrology'; None if unknown."""
     if not a or not b:
@@ -100,6 +131,10 @@ def pages_agree(a: tuple[str, int, int] | None, b: tuple[str, int, int] | None) 
     if a is None or b is None or a[0] != b[0]:
         return None  # 'a1754' against '969-972': an article number against pages
     return a[1] <= b[2] and b[1] <= a[2]
+
+
+#: a journal-club commentary repeats the title (and authors) of the article it discusses
+_CLUB = "journal club"
 
 
 def _eq(x: str, y: str) -> bool | None:
@@ -128,9 +163,13 @@ def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -
     weak = a.title_weak or b.title_weak
     if t < 0.5 and not (a.page and a.page == b.page):
         return _NO
-    au = author_similarity(a, b)
     page = pages_agree(a.pages, b.pages)
     vol = _eq(a.volume, b.volume)
+    first_author = bool(a.authors and b.authors) and a.authors[0] == b.authors[0]
+    bib = page is True and vol is True and ydiff == 0 and first_author
+    if t < min_title_score(threshold) and not bib:
+        return _NO  # no rule below can fire: skip the costlier author and venue comparisons
+    au = author_similarity(a, b)
     issue = _eq(a.issue, b.issue)
     venue = venue_similarity(a.venue, b.venue)
     venue_conflict = venue is not None and venue < 0.5
@@ -142,6 +181,7 @@ def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -
         or (au is not None and au < 0.4)
         or (vol is False and venue is not None and venue < 0.8)
         or (ydiff >= 1 and venue_conflict)
+        or (venue_conflict and (_CLUB in a.venue) != (_CLUB in b.venue))
     )
     soft = sum(
         (
@@ -163,8 +203,6 @@ def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -
             venue is not None and venue >= 0.8,
         )
     )
-    first_author = bool(a.authors and b.authors) and a.authors[0] == b.authors[0]
-    bib = page is True and vol is True and ydiff == 0 and first_author
     same_range = a.pages is not None and a.pages == b.pages and a.pages[2] > a.pages[1]
 
     if not weak and t >= threshold:

@@ -46,6 +46,11 @@ def choose_survivor(work_ids: Sequence[int], decided: set[int]) -> tuple[int, st
     return with_dec[0], note
 
 
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
 def merge_works(
     ws: Workspace,
     survivor: int,
@@ -58,32 +63,53 @@ def merge_works(
 
     ``absorbed`` holds (work_id, rule, score). Returns the number of records moved.
     """
+    return merge_groups(ws, [(survivor, absorbed, note)], actor=actor)
+
+
+def merge_groups(
+    ws: Workspace,
+    groups: Sequence[tuple[int, Sequence[tuple[int, str, float | None]], str | None]],
+    *,
+    actor: str,
+) -> int:
+    """``merge_works`` for many (survivor, absorbed, note) groups at once, with bulk statements.
+
+    The groups must not share works. ``merges`` rows are appended in the order given. Returns the
+    number of records moved.
+    """
+    moves = [
+        (survivor, work_id, rule, score, note)
+        for survivor, absorbed, note in groups
+        for work_id, rule, score in absorbed
+        if work_id != survivor
+    ]
     ts = now()
-    moved = 0
     conn = ws.db.conn
     with ws.transaction():
-        for work_id, rule, score in absorbed:
-            if work_id == survivor:
-                continue
-            rids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM records WHERE work_id = ? ORDER BY id", [work_id]
-                )
-            ]
-            conn.execute("UPDATE records SET work_id = ? WHERE work_id = ?", [survivor, work_id])
-            conn.execute(
-                "UPDATE works SET active = 0, merged_into = ?, updated_at = ? WHERE id = ?",
-                [survivor, ts, work_id],
-            )
-            conn.execute(
-                "INSERT INTO merges (created_at, action, work_id, record_ids, from_work_ids, rule, score,"
-                " actor, note) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?, ?)",
-                [ts, survivor, json.dumps(rids), json.dumps([work_id]), rule, score, actor, note],
-            )
-            moved += len(rids)
-        recompute_work(ws, survivor)
-    return moved
+        rids: dict[int, list[int]] = {w: [] for _, w, _, _, _ in moves}
+        for chunk in _chunks(sorted(rids)):
+            marks = ",".join("?" * len(chunk))
+            for work_id, rid in conn.execute(
+                f"SELECT work_id, id FROM records WHERE work_id IN ({marks}) ORDER BY id", chunk
+            ):
+                rids[work_id].append(rid)
+        conn.executemany(
+            "UPDATE records SET work_id = ? WHERE work_id = ?", [(s, w) for s, w, _, _, _ in moves]
+        )
+        conn.executemany(
+            "UPDATE works SET active = 0, merged_into = ?, updated_at = ? WHERE id = ?",
+            [(s, ts, w) for s, w, _, _, _ in moves],
+        )
+        conn.executemany(
+            "INSERT INTO merges (created_at, action, work_id, record_ids, from_work_ids, rule, score,"
+            " actor, note) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (ts, s, json.dumps(rids[w]), json.dumps([w]), rule, score, actor, note)
+                for s, w, rule, score, note in moves
+            ],
+        )
+        recompute_works(ws, [survivor for survivor, _, _ in groups])
+    return sum(len(v) for v in rids.values())
 
 
 def _best(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,21 +145,47 @@ def _best(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+_WORK_FIELDS = "id, title, abstract, authors, year, doi, venue, language, record_type, url"
+
+
 def recompute_work(ws: Workspace, work_id: int) -> None:
     """Set a work's fields to the best of its records (call inside a transaction)."""
-    rows = list(
-        ws.db.query(
-            "SELECT id, title, abstract, authors, year, doi, venue, language, record_type, url"
-            " FROM records WHERE work_id = ? ORDER BY id",
-            [work_id],
-        )
-    )
-    if not rows:
-        return
-    best = _best(rows)
-    best["updated_at"] = now()
-    sets = ", ".join(f"{k} = :{k}" for k in best)
-    ws.db.conn.execute(f"UPDATE works SET {sets} WHERE id = :id", {**best, "id": work_id})
+    recompute_works(ws, [work_id])
+
+
+def recompute_works(ws: Workspace, work_ids: Iterable[int]) -> None:
+    """``recompute_work`` for many works: one read per 500 works, bulk updates.
+
+    Title and abstract are only written when they change, so the full-text index is not
+    rebuilt for the (many) survivors that already had the best ones.
+    """
+    full: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    for chunk in _chunks(sorted(set(work_ids))):
+        marks = ",".join("?" * len(chunk))
+        current = {
+            wid: (title, abstract)
+            for wid, title, abstract in ws.db.execute(
+                f"SELECT id, title, abstract FROM works WHERE id IN ({marks})", chunk
+            )
+        }
+        by_work: dict[int, list[dict[str, Any]]] = {}
+        for row in ws.db.query(
+            f"SELECT work_id AS _work, {_WORK_FIELDS} FROM records WHERE work_id IN ({marks})"
+            " ORDER BY work_id, id",
+            chunk,
+        ):
+            by_work.setdefault(row.pop("_work"), []).append(row)
+        for work_id, rows in by_work.items():
+            best = _best(rows)
+            best["updated_at"] = now()
+            best["id"] = work_id
+            same = current.get(work_id) == (best["title"], best["abstract"])
+            (rest if same else full).append(best)
+    for updates, skip in ((full, {"id"}), (rest, {"id", "title", "abstract"})):
+        if updates:
+            sets = ", ".join(f"{k} = :{k}" for k in updates[0] if k not in skip)
+            ws.db.conn.executemany(f"UPDATE works SET {sets} WHERE id = :id", updates)
 
 
 def original_works(ws: Workspace, record_ids: Iterable[int]) -> dict[int, int]:

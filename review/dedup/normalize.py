@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..models import normalize_doi, normalize_text
 
@@ -111,15 +112,20 @@ def clean_markup(text: str | None) -> str:
         if "&" not in text:
             break
         text = html.unescape(text)
-    text = _TAG_RE.sub("", text)
+    if "<" in text:
+        text = _TAG_RE.sub("", text)
     return latex_to_unicode(text)
 
 
 def normalize_title(title: str | None) -> str:
     """A title ready for fuzzy comparison: language tags and translation brackets removed."""
-    text = _NOTE_RE.sub(" ", clean_markup(title)).strip()
-    for _ in range(2):
-        text = _LANG_TAG_RE.sub("", text).strip()
+    text = clean_markup(title)
+    if "[" in text or "(" in text:  # the regexes below cannot match otherwise: skip them (speed)
+        text = _NOTE_RE.sub(" ", text)
+    text = text.strip()
+    if "[" in text or "(" in text or ":" in text:
+        for _ in range(2):
+            text = _LANG_TAG_RE.sub("", text).strip()
     if text.startswith("[") and "]" in text:
         end = text.rfind("]")
         text = text[1:end] + text[end + 1 :]
@@ -162,6 +168,7 @@ def is_corporate(name: str) -> bool:
     return "," not in name and len(words) >= 4
 
 
+@lru_cache(maxsize=1 << 17)
 def author_key(name: str) -> str:
     """A person's surname (``Zhai, Q. J.`` / ``Q. J. Zhai`` -> ``zhai``); an organisation's acronym."""
     name = clean_markup(name).strip()
@@ -187,6 +194,7 @@ _PAGES_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def page_range(pages: str | None) -> tuple[str, int, int] | None:
     """(prefix, first, last): ``73-76`` -> ('', 73, 76); ``243-5`` -> ('', 243, 245); ``S417-S429``.
 
@@ -208,6 +216,7 @@ def page_range(pages: str | None) -> tuple[str, int, int] | None:
     return prefix, first, end
 
 
+@lru_cache(maxsize=1 << 17)
 def given_key(name: str) -> str:
     """The part after the comma of 'Surname, Given', if it is a whole word ('Ching-yi, Wu' -> 'wu')."""
     if "," not in name:
@@ -222,13 +231,17 @@ def first_page(pages: str | None) -> str:
     return f"{r[0]}{r[1]}" if r else ""
 
 
+_DIGITS_RE = re.compile(r"\d+")
+
+
 def digits(value: str | int | None) -> str:
     if value is None:
         return ""
-    m = re.search(r"\d+", str(value))
+    m = _DIGITS_RE.search(str(value))
     return m.group(0).lstrip("0") if m else ""
 
 
+@lru_cache(maxsize=1 << 15)
 def normalize_venue(venue: str | None) -> str:
     text = normalize_title(venue)
     return " ".join(w for w in text.split() if w not in _STOP)
@@ -292,6 +305,7 @@ def features(
     names = split_authors(authors)
     keys = tuple(k for k in (author_key(a) for a in names) if k)
     alt = tuple(k for k in (given_key(a) for a in names) if k)
+    prange = page_range(pages)
     return Features(
         rid=rid,
         title=t,
@@ -299,8 +313,8 @@ def features(
         authors=keys,
         authors_alt=alt,
         year=int(y) if y and 1000 < int(y) < 3000 else None,
-        page=first_page(pages),
-        pages=page_range(pages),
+        page=f"{prange[0]}{prange[1]}" if prange else "",
+        pages=prange,
         volume=digits(volume),
         issue=digits(issue),
         venue=normalize_venue(venue),

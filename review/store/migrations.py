@@ -235,6 +235,22 @@ def m004_dedup_merge_note(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m005_dedup_fts_update_of(db: sqlite_utils.Database) -> None:
+    """Re-index works_fts only when title or abstract change, not on every works update (a dedup
+    of 100k records flips `active` on 30k works: 4 s of needless FTS delete+insert)."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS works_au;
+        CREATE TRIGGER works_au AFTER UPDATE OF title, abstract ON works BEGIN
+          INSERT INTO works_fts (works_fts, rowid, title, abstract)
+            VALUES ('delete', old.rowid, old.title, old.abstract);
+          INSERT INTO works_fts (rowid, title, abstract) VALUES (new.rowid, new.title, new.abstract);
+        END;
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
