@@ -45,7 +45,10 @@ def themes() -> None:
     "--seed", type=int, default=42, show_default=True, help="Random seed (reproducible runs)."
 )
 @click.option(
-    "--min-cluster-size", type=int, default=None, help="Smallest theme (default ~1% of works, ≥5)."
+    "--min-cluster-size",
+    type=int,
+    default=None,
+    help="Smallest theme (default ~0.5% of works, 5-50).",
 )
 @click.option(
     "--model", default=None, help="Sentence-transformers model [default: all-MiniLM-L6-v2]."

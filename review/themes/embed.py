@@ -64,18 +64,50 @@ def from_blob(blob: bytes, dim: int) -> np.ndarray:
 
 def cached(ws: Workspace, hashes: Sequence[str], model: str) -> dict[str, np.ndarray]:
     """The cached vectors for these content hashes (missing ones are absent)."""
-    out: dict[str, np.ndarray] = {}
+    keys, mat = cached_matrix(ws, hashes, model)
+    return {h: mat[i] for i, h in enumerate(keys)}
+
+
+def cached_matrix(ws: Workspace, hashes: Sequence[str], model: str) -> tuple[list[str], np.ndarray]:
+    """(hashes found, their vectors as one float32 matrix), read with few queries.
+
+    Small requests use the primary-key index; large ones read the model's whole cache in one
+    query (a scan is faster than thousands of index probes) and keep the wanted rows. The BLOBs
+    are joined and decoded with a single ``np.frombuffer``.
+    """
     unique = list(dict.fromkeys(hashes))
-    for i in range(0, len(unique), 500):
-        chunk = unique[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = ws.db.execute(
-            f"SELECT content_hash, dim, vector FROM embeddings WHERE model = ? AND content_hash IN ({marks})",
-            [model, *chunk],
-        )
-        for h, dim, blob in rows:
-            out[h] = from_blob(blob, dim)
-    return out
+    want = set(unique)
+    rows: list[tuple[str, int, bytes]] = []
+    if len(unique) > 2000:
+        rows = [
+            r
+            for r in ws.db.execute(
+                "SELECT content_hash, dim, vector FROM embeddings WHERE model = ?", [model]
+            )
+            if r[0] in want
+        ]
+    else:
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += ws.db.execute(
+                "SELECT content_hash, dim, vector FROM embeddings"
+                f" WHERE model = ? AND content_hash IN ({marks})",
+                [model, *chunk],
+            ).fetchall()
+    if not rows:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    dims = {int(r[1]) for r in rows}
+    if len(dims) != 1:
+        raise ThemeError(f"cached embeddings of {model!r} have mixed sizes {sorted(dims)}")
+    dim = dims.pop()
+    for h, _, blob in rows:
+        if len(blob) != dim * 4:
+            raise ThemeError(
+                f"cached embedding {h[:12]} has {len(blob) // 4} values, expected {dim}"
+            )
+    mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+    return [r[0] for r in rows], mat
 
 
 def embed(
@@ -93,17 +125,19 @@ def embed(
     after each batch; ``show_progress_bar`` shows sentence-transformers' own bar instead.
     """
     hashes = [h for h, _ in items]
-    have = cached(ws, hashes, model)
+    keys, mat = cached_matrix(ws, hashes, model)
+    pos = {h: i for i, h in enumerate(keys)}
+    have: dict[str, np.ndarray] = {}
     todo: dict[str, str] = {}
     for h, text in items:
-        if h not in have and h not in todo:
+        if h not in pos and h not in todo:
             todo[h] = text
     if todo:
         enc = encoder if encoder is not None else load_model(model)
-        keys = list(todo)
+        new = list(todo)
         done = 0
-        for i in range(0, len(keys), BATCH * 4):
-            chunk = keys[i : i + BATCH * 4]
+        for i in range(0, len(new), BATCH * 4):
+            chunk = new[i : i + BATCH * 4]
             vecs = np.asarray(
                 enc.encode(
                     [todo[k] for k in chunk],
@@ -128,10 +162,13 @@ def embed(
                 have[k] = v
             done += len(chunk)
             if progress:
-                progress(done, len(keys))
+                progress(done, len(new))
     if not items:
         return np.zeros((0, 0), dtype=np.float32)
-    m = np.vstack([have[h] for h in hashes]).astype(np.float32)
+    if not have:  # everything was cached: one fancy-indexing copy, no model loaded
+        m = mat[np.fromiter((pos[h] for h in hashes), dtype=np.int64, count=len(hashes))]
+    else:
+        m = np.vstack([have[h] if h in have else mat[pos[h]] for h in hashes]).astype(np.float32)
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return m / norms
+    return (m / norms).astype(np.float32)

@@ -32,6 +32,8 @@ FULLTEXT_MIN_MENTIONS = 2
 
 def fold(text: str) -> str:
     """Accents removed, case kept ("África" → "Africa"), so names match in any language."""
+    if text.isascii():
+        return text
     t = unicodedata.normalize("NFKD", text)
     return "".join(c for c in t if not unicodedata.combining(c))
 
@@ -63,11 +65,38 @@ def gazetteer() -> dict[str, str]:
     return names
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _sort_key(term: str) -> tuple[int, str]:
+    return (-len(term), term)
+
+
 @lru_cache(maxsize=1)
-def _pattern() -> re.Pattern[str]:
-    terms = sorted(gazetteer(), key=lambda s: (-len(s), s))
+def _by_word() -> dict[str, tuple[tuple[str, frozenset[str]], ...]]:
+    """Gazetteer names indexed by their longest word, with all their words (``\\w+`` tokens)."""
+    out: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for term in gazetteer():
+        words = frozenset(_WORD.findall(term))
+        out.setdefault(max(sorted(words), key=len), []).append((term, words))
+    return {w: tuple(v) for w, v in out.items()}
+
+
+@lru_cache(maxsize=4096)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Longest names first, as one alternation: the leftmost, then longest name wins."""
     alts = "|".join(r"[\s\-]+".join(re.escape(w) for w in t.split()) for t in terms)
     return re.compile(rf"(?<![\w])(?:{alts})(?![\w])", re.IGNORECASE)
+
+
+def _candidates(text: str) -> tuple[str, ...]:
+    """The names whose every word occurs in ``text``: only they can match, so the regex over
+    them finds exactly what the regex over the whole gazetteer would (most texts have none,
+    and a 600-name alternation tried at every position was 90 % of a 10k-work run)."""
+    words = set(_WORD.findall(text.lower()))
+    index = _by_word()
+    found = [term for w in words for term, need in index.get(w, ()) if need <= words]
+    return tuple(sorted(found, key=_sort_key))
 
 
 _NEXT_CAP = re.compile(r"[ \t]+[A-Z][a-z]")
@@ -79,7 +108,10 @@ def find_countries(text: str | None) -> dict[str, list[str]]:
         return {}
     t = fold(text)
     out: dict[str, list[str]] = {}
-    for m in _pattern().finditer(t):
+    terms = _candidates(t)
+    if not terms:
+        return out
+    for m in _pattern(terms).finditer(t):
         found = m.group(0)
         key = _key(found)
         if key in AMBIGUOUS:
