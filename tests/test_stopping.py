@@ -78,3 +78,42 @@ def test_stopping_status_on_a_workspace_logs_flips(ws):
     assert ws.db["stopping_log"].count == 2
     # another reviewer's decisions do not count for ana
     assert not stopping.stopping_status(ws, "title-abstract", "bo", log=False)["should_stop"]
+
+
+def test_hypergeom_cdf_matches_scipy():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        total = int(rng.integers(1, 50_000))
+        good = int(rng.integers(0, min(total, 3000) + 1))
+        n = int(rng.integers(0, total + 1))
+        k = rng.integers(-1, min(n, good) + 2, size=15)
+        ours = stopping.hypergeom_cdf(k, total, good, n)
+        assert np.allclose(ours, hypergeom.cdf(k, total, good, n), rtol=1e-7, atol=1e-9)
+
+
+def test_stopping_status_does_not_import_scipy_stats(tmp_path):
+    """scipy.stats costs 1-2 s to import; the estimate must not need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from review.screen import stopping\n"
+        "p = stopping.buscar_p([1] * 40 + [0] * 300, n_total=400, target=0.95)\n"
+        "assert p < 0.05, p\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_stopping_status_counts_only_active_works(ws):
+    works = _works(ws, 60)
+    for w in works[:10]:
+        record_decision(ws, work_id=w, stage="title-abstract", reviewer="ana", decision="include")
+    with ws.transaction():  # as a merge leaves it: the work is no longer active
+        ws.db.execute("UPDATE works SET active = 0 WHERE id = ?", [works[0]])
+    st = stopping.stopping_status(ws, "title-abstract", "ana", log=False)
+    assert st["n_screened"] == 9 and st["n_remaining"] == 50

@@ -264,3 +264,31 @@ def test_sigkill_loses_no_decision_shown_as_made(db, tmp_path):
     app_resumes_at = ScreenApp(db, reviewer="ann", order="oldest")
     assert app_resumes_at.queue.next_work(app_resumes_at.ws) == len(cur) + 1
     app_resumes_at.ws.close()
+
+
+async def test_relevance_ranking_runs_in_a_child_process(db):
+    """Relevance order: the model is refit in a separate process; its order reaches the queue."""
+    from review.screen.priority import rank_unscreened
+    from review.screen.tui.app import RERANK_EVERY
+
+    app = app_for(db, order="relevance")
+    async with app.run_test(size=SIZE) as pilot:
+        for i in range(RERANK_EVERY):
+            if i % 3 == 0:
+                app._decide("exclude", "E1")
+            else:
+                await pilot.press("i")
+        deadline = time.monotonic() + 90  # the child imports sklearn: seconds on a busy machine
+        while (app.ranked < 2 or app._rank_busy) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        assert app.ranked >= 2, "no ranking came back from the child process"
+        child = app.ranker.pid
+        assert child is not None and child != os.getpid()
+        expected = rank_unscreened(app.ws, TA, reviewer="ann", order="relevance", seed=0)
+        assert app.queue.order == expected
+        assert decisions(app).keys().isdisjoint(expected)
+        shown = app.current  # the record on screen stays; the next one follows the ranking
+        await pilot.press("i")
+        assert app.current == [w for w in expected if w != shown][0]
+        proc = app.ranker._proc
+    assert proc is not None and proc.poll() is not None  # ended with the app

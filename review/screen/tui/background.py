@@ -2,6 +2,8 @@
 
 Each worker runs in a thread with its own SQLite connection (``Workspace.open``) and posts its
 result back to the app with ``call_from_thread``; the app's main connection is never shared.
+Relevance ranking (seconds of CPU at 100k works) runs in a child process (``ranker.py``); the
+thread only waits for it, so key handling never contends with it for the GIL.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ...errors import ReviewError
 from ...store import Workspace
 from .. import actions
 from ..queue import ScreenQueue, progress, ranked_ids
+from .ranker import RankProcess
 from .widgets import ProgressPanel
 
 if TYPE_CHECKING:
@@ -42,6 +45,10 @@ class BackgroundMixin(_Base):
     _stop_busy: bool
     _stop_dirty: bool
     _stop_timer: Timer | None
+    ranker: RankProcess
+    ranked: int
+    _rank_busy: bool
+    _rank_dirty: bool
 
     def show(self, work_id: int | None) -> None:  # provided by ScreenApp
         raise NotImplementedError
@@ -97,17 +104,42 @@ class BackgroundMixin(_Base):
             self._stop_busy, self._stop_dirty = True, False
             self.refresh_stopping()
 
-    @work(thread=True, exclusive=True, group="rank")
+    def request_rank(self) -> None:
+        """Re-rank in the background; requests made while one runs collapse into one more run."""
+        if self._rank_busy:
+            self._rank_dirty = True
+        else:
+            self._rank_busy, self._rank_dirty = True, False
+            self.rerank()
+
+    @work(thread=True, group="rank")
     def rerank(self) -> None:
-        ws = Workspace.open(self.db_path)
+        """Relevance order: the ranking child process (no GIL held here while it works)."""
+        order: list[int] | None = None
         try:
-            order = ranked_ids(ws, self.stage, self.reviewer, self.order, self.seed)
+            if self.order == "relevance":
+                order = self.ranker.rank(
+                    self.db_path, self.stage, self.reviewer, self.order, self.seed
+                )
+            else:  # random: a cheap shuffle, no model
+                ws = Workspace.open(self.db_path)
+                try:
+                    order = ranked_ids(ws, self.stage, self.reviewer, self.order, self.seed)
+                finally:
+                    ws.close()
         except ReviewError as e:
-            self.call_from_thread(self.notify, f"ranking failed: {e}", severity="warning")
-            return
-        finally:
-            ws.close()
-        self.call_from_thread(self.queue.replace_order, order)
+            if not self.ranker.closed:
+                self.call_from_thread(self.notify, f"ranking failed: {e}", severity="warning")
+        if not self.ranker.closed:
+            self.call_from_thread(self._ranked, order)
+
+    def _ranked(self, order: list[int] | None) -> None:
+        if order is not None:
+            self.queue.replace_order(order)
+            self.ranked += 1
+        self._rank_busy = False
+        if self._rank_dirty:
+            self.request_rank()
 
     @work(thread=True, group="attach")
     def attach_in_worker(self, work_id: int, path: str) -> None:
