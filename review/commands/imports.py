@@ -6,7 +6,18 @@ import click
 
 from ._common import db_option, open_ws
 
-FILE_FORMATS = ("ris", "bibtex", "medline", "wos", "endnote-xml", "endnote", "csv", "json")
+FILE_FORMATS = (
+    "ris",
+    "bibtex",
+    "medline",
+    "wos",
+    "endnote-xml",
+    "endnote",
+    "csv",
+    "xlsx",
+    "json",
+    "reflist",
+)  # fmt: skip  (= review.harvest.files.FORMATS; not imported here to keep --help light)
 
 
 @click.command("import")

@@ -44,6 +44,8 @@ def screen(
     c countries (+ZA adds, -ZA removes, a name adds)
     ←/→ or k/j move through what you screened · / search · ? help · q quit
     Full-text stage: a attach a PDF · r mark not retrieved. Ctrl+P lists every action.
+    Rebind keys in the protocol's [keys] or in your own $REVIEW_CONFIG /
+    ~/.config/review/config.toml [keys] (yours wins), e.g. include = "o".
 
     \b
     --conflicts: each disagreement with every reviewer's decision, reason and

@@ -1,8 +1,9 @@
 """Import bibliographic export files: detect the format by content (and extension) and read it.
 
 Formats: RIS, BibTeX, PubMed/ERIC MEDLINE (nbib), Web of Science plain text, EndNote XML and
-tagged text, Scopus/WoS/IEEE/Springer/PubMed/generic CSV and TSV, OpenAlex JSON and plain JSON
-(lines) records. ``read_file(path)`` returns Records; ``import_files(ws, paths, ...)`` stores
+tagged text, Scopus/WoS/IEEE/Springer/PubMed/generic CSV and TSV, Excel workbooks (first sheet,
+same column mapping as CSV), OpenAlex JSON and plain JSON (lines) records, and plain author–year
+reference lists in .md/.txt files. ``read_file(path)`` returns Records; ``import_files(ws, paths, ...)`` stores
 them, one search-log row and one transaction per file.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from ...errors import FormatError
 from ...models import Record
-from . import bibtex, csvfmt, endnote, jsonfmt, medline, ris
+from . import bibtex, csvfmt, endnote, jsonfmt, medline, reflist, ris, xlsx
 from .encoding import read_text
 
 FORMATS: tuple[str, ...] = (
@@ -24,7 +25,9 @@ FORMATS: tuple[str, ...] = (
     "endnote-xml",
     "endnote",
     "csv",
+    "xlsx",
     "json",
+    "reflist",
 )
 _EXTENSIONS = {
     ".ris": "ris",
@@ -73,10 +76,13 @@ def detect(path: str | Path, text: str) -> str:
         return "bibtex"
     if csvfmt.looks_like(text):
         return "csv"
+    if Path(path).suffix.lower() in reflist.EXTENSIONS and reflist.looks_like(text):
+        return "reflist"
     if ext is not None:
         return ext
     raise FormatError(
-        "unrecognised format (expected RIS, BibTeX, MEDLINE, Web of Science, EndNote, CSV/TSV or JSON)",
+        "unrecognised format (expected RIS, BibTeX, MEDLINE, Web of Science, EndNote, CSV/TSV, "
+        "Excel, JSON or an author (year) reference list in .md/.txt)",
         path=str(path),
     )
 
@@ -86,13 +92,16 @@ def parse_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     p = Path(path)
     if not p.is_file():
         raise FormatError("no such file", path=str(p))
-    text, enc = read_text(p)
-    if not text.strip():
-        raise FormatError("empty file", path=str(p))
     if fmt is not None and fmt not in FORMATS:
         raise FormatError(
             f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", path=str(p)
         )
+    if fmt == "xlsx" or (fmt is None and xlsx.looks_like(p)):
+        rows, sheet_fmt, sheet_source = xlsx.read(p)
+        return ParsedFile(p, sheet_fmt, sheet_source or p.name, encoding="xlsx", records=rows)
+    text, enc = read_text(p)
+    if not text.strip():
+        raise FormatError("empty file", path=str(p))
     kind = fmt or detect(p, text)
     name = str(p)
     source: str | None = None
@@ -114,6 +123,8 @@ def parse_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
         records = endnote.read_tagged(text, name)
     elif kind == "csv":
         records, kind, source = csvfmt.read(text, name)
+    elif kind == "reflist":
+        records = reflist.read(text, name)
     else:
         records, kind = jsonfmt.read(text, name)
         source = _SOURCES.get(kind)

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import FormatError
@@ -216,6 +217,23 @@ def read(text: str, path: str) -> tuple[list[Record], str, str | None]:
         header = next(reader)
     except (StopIteration, csv.Error) as e:
         raise FormatError("empty or unreadable CSV header", path=path, where="line 1") from e
+    try:
+        return read_rows(header, reader, path)
+    except csv.Error as e:
+        raise FormatError(f"malformed CSV ({e})", path=path, where=f"line {reader.line_num}") from e
+
+
+def read_rows(
+    header: list[str],
+    rows: Iterable[Sequence[str]],
+    path: str,
+    *,
+    header_at: str = "line 1",
+    generic: str = "csv",
+) -> tuple[list[Record], str, str | None]:
+    """Records from a header and its data rows (CSV lines or spreadsheet rows), mapped by the
+    same column names; format name and default source name as for :func:`read` (``generic``
+    names a table no vendor header was recognised in)."""
     header = [h.strip().lstrip("\ufeff") for h in header]
     cols = _header_map(header)
     if not cols:
@@ -223,20 +241,18 @@ def read(text: str, path: str) -> tuple[list[Record], str, str | None]:
             f"no title column (looked for {', '.join(COLUMNS['title'][:4])}, ...; "
             f"found {', '.join(header[:8])})",
             path=path,
-            where="line 1",
+            where=header_at,
         )
     fmt, source = flavour(header)
+    fmt = generic if fmt == "csv" else fmt
     records: list[Record] = []
-    try:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            row: dict[str, Any] = dict(zip(header, values, strict=False))
-            if len(values) > len(header):  # Scopus sometimes adds a column the header lacks
-                row["_extra_fields"] = values[len(header) :]
-            records.append(row_record(row, cols, fmt))
-    except csv.Error as e:
-        raise FormatError(f"malformed CSV ({e})", path=path, where=f"line {reader.line_num}") from e
+    for values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        row: dict[str, Any] = dict(zip(header, values, strict=False))
+        if len(values) > len(header):  # Scopus sometimes adds a column the header lacks
+            row["_extra_fields"] = list(values[len(header) :])
+        records.append(row_record(row, cols, fmt))
     if not records:
         raise FormatError("no data rows", path=path)
     return records, fmt, source

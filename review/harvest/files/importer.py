@@ -52,7 +52,8 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
 def _parser_version(fmt: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
-    lib = "rispy" if fmt == "ris" else "bibtexparser" if fmt == "bibtex" else None
+    libs = {"ris": "rispy", "bibtex": "bibtexparser", "xlsx": "openpyxl"}
+    lib = libs.get(fmt)
     if lib is None:
         return None
     try:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Header, HelpPanel
 
-from ...errors import ReviewError, ScreenError
+from ...errors import ReviewError
 from ...store import Workspace
 from .. import actions
 from ..queue import (
@@ -33,7 +32,7 @@ from ..queue import (
 )
 from .background import BackgroundMixin
 from .countries import CountriesMixin
-from .keys import ACTIONS, BINDINGS
+from .keys import ACTIONS, BINDINGS, keymap
 from .palette import ScreenCommands
 from .ranker import RankProcess
 from .widgets import (
@@ -97,15 +96,12 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
         self._stop_timer: Timer | None = None
         self.stop_delay = STOP_DELAY
         self.sub_title = f"{self.stage} · {self.reviewer}"
-        if self.proto and self.proto.keys:
-            known = {b.id for b in BINDINGS if isinstance(b, Binding) and b.id}
-            unknown = sorted(set(self.proto.keys) - known)
-            if unknown:
-                raise ScreenError(
-                    f"[keys] names unknown actions {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-                    path=self.proto.path,
-                )
-            self.set_keymap(dict(self.proto.keys))
+        # defaults < the protocol's [keys] < the user's $REVIEW_CONFIG / ~/.config/review/config.toml
+        keys = keymap(
+            self.proto.keys if self.proto else {}, self.proto.path if self.proto else None
+        )
+        if keys:
+            self.set_keymap(keys)
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
