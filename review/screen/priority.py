@@ -1,9 +1,25 @@
 """Prioritised screening: order unscreened works by a model retrained on the decisions so far.
 
-Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed)`` for the screening queue, and the
-pure pieces shared with ``review simulate``: ``build_features(texts)`` and ``score(X, idx, y, seed)``.
+Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features)`` for the screening
+queue, and the pure pieces shared with ``review simulate``: ``build_features(texts)`` and ``score(X, idx, y, seed)``.
 Until at least one relevant (include/maybe) and one irrelevant (exclude) decision exist, the order is
 random (seeded) so the first decisions are an unbiased sample.
+
+Features (``combine_features``): ``tfidf`` (uni+bigrams), ``embedding`` (all-MiniLM-L6-v2 sentence
+vectors of title + abstract) or ``both`` (TF-IDF and the unit-length embeddings side by side).
+Measured with benchmarks/screening.py (1+1 priors, svm-pos, same schedule; mean WSS@95 / RRF@10 /
+loss, title/abstract labels | final-inclusion labels), 8 sets x 3 seeds:
+  tfidf              35.9 / 33.7 / 0.156  |  43.3 / 50.3 / 0.135
+  both (weight 1)    37.6 / 35.1 / 0.150  |  47.7 / 49.2 / 0.142
+(ASReview ELAS u4: 33.6 on the same seeds | 44.7 from ../shared/FACTS.md, seed 42 only),
+and 8 sets x 2 seeds: embedding 34.8 / 32.5 / 0.168 | 44.0 / 42.4 / 0.163; both with the
+embeddings weighted 2: 36.3 / 33.0 / 0.162 | 44.3 / 45.6 / 0.155.
+``both`` wins WSS@95 on both label sets (final labels: ADHD 48.0 -> 62.1, Bannach-Brown 44.7 ->
+60.2) but loses on some sets (title/abstract: CalciumChannelBlockers 27.6 -> 19.1, Antihistamines
+26.7 -> 19.0; final labels: BetaBlockers RRF@10 78.9 -> 54.5, loss 0.135 -> 0.142 overall); the
+stopping rule reached 95% recall in 48/48 runs. So the workspace ranks with ``both``
+(``DEFAULT_FEATURES``) when the embeddings cache that ``review themes`` fills covers the works,
+and with TF-IDF otherwise; no model is loaded to rank.
 """
 
 from __future__ import annotations
@@ -31,6 +47,36 @@ FEATURES: dict[str, Any] = {
     "max_df": 0.95,
 }
 MODEL = "svm-pos"
+FEATURE_SETS = ("tfidf", "embedding", "both")
+DEFAULT_FEATURES = "both"  # measured winner, see the module docstring
+EMBED_WEIGHT = 1.0  # "both": TF-IDF rows and embeddings are unit length; embeddings scaled by this
+
+
+def combine_features(
+    tfidf: Any, embeddings: Any, features: str = "tfidf", weight: float | None = None
+) -> Any:
+    """The model's input: TF-IDF, the (L2-normalised) sentence embeddings, or both side by side."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+
+    if features not in FEATURE_SETS:
+        raise ScreenError(
+            f"unknown features {features!r}; expected one of {', '.join(FEATURE_SETS)}"
+        )
+    if features == "tfidf":
+        return tfidf
+    if embeddings is None:
+        raise ScreenError(f"features {features!r} need sentence embeddings")
+    e = np.asarray(embeddings, dtype=np.float32)
+    norms = np.linalg.norm(e, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    e = e / norms
+    if features == "embedding":
+        return e
+    if tfidf is None or tfidf.shape[0] != e.shape[0]:
+        raise ScreenError("TF-IDF and embeddings have different numbers of rows")
+    w = EMBED_WEIGHT if weight is None else weight
+    return hstack([tfidf, csr_matrix(e * w)], format="csr", dtype=np.float32)
 
 
 def build_features(texts: list[str]) -> Any:
@@ -112,9 +158,17 @@ def training_labels(ws: Workspace, stage: str, reviewer: str | None = None) -> d
 
 
 def rank_unscreened(
-    ws: Workspace, stage: str, reviewer: str | None = None, order: str = "relevance", seed: int = 0
+    ws: Workspace,
+    stage: str,
+    reviewer: str | None = None,
+    order: str = "relevance",
+    seed: int = 0,
+    features: str | None = None,
 ) -> list[int]:
-    """Unscreened eligible work ids, best first (order: relevance | random | oldest)."""
+    """Unscreened eligible work ids, best first (order: relevance | random | oldest).
+
+    ``features`` (default ``DEFAULT_FEATURES``): see ``work_features``.
+    """
     if order not in ORDERS:
         raise ScreenError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
     eligible = eligible_work_ids(ws, stage)
@@ -127,7 +181,7 @@ def rank_unscreened(
         rng = random.Random(seed)
         rng.shuffle(todo)
         return todo
-    ids, X = work_features(ws)
+    ids, X = work_features(ws, features)
     pos = {w: i for i, w in enumerate(ids)}
     train = [(pos[w], y) for w, y in labels.items() if w in pos]
     scores = score(X, [i for i, _ in train], [y for _, y in train], seed)
@@ -136,26 +190,71 @@ def rank_unscreened(
 
 
 _CACHE: dict[str, tuple[tuple[Any, ...], list[int], Any]] = {}
+EMBED_MODEL = "all-MiniLM-L6-v2"  # the workspace embeddings cache's model (review themes)
 
 
-def work_features(ws: Workspace) -> tuple[list[int], Any]:
-    """(active work ids, TF-IDF matrix), cached per workspace until the works change.
+def work_features(ws: Workspace, features: str | None = None) -> tuple[list[int], Any]:
+    """(active work ids, feature matrix), cached per workspace until the works change.
 
-    The key is (count, max id, latest update) of the active works, so a new import, a merge or an
-    edited abstract rebuilds it; screening decisions do not.
+    ``features`` (default ``DEFAULT_FEATURES``): ``embedding``/``both`` use the workspace
+    embeddings cache (``review themes`` fills it) only when it holds a vector for every active
+    work with a title or abstract; otherwise the matrix is TF-IDF alone. No model is loaded here.
+    The key is (count, max id, latest update) of the active works plus the number of cached
+    vectors, so a new import, a merge, an edited abstract or new embeddings rebuild it; screening
+    decisions do not.
     """
+    want = features or DEFAULT_FEATURES
+    if want not in FEATURE_SETS:
+        raise ScreenError(f"unknown features {want!r}; expected one of {', '.join(FEATURE_SETS)}")
     key = tuple(
         ws.db.execute(
             "SELECT COUNT(*), MAX(id), MAX(updated_at) FROM works WHERE active = 1"
         ).fetchone()
     )
+    if want != "tfidf":
+        key += (
+            want,
+            ws.db.execute(
+                "SELECT COUNT(*) FROM embeddings WHERE model = ?", [EMBED_MODEL]
+            ).fetchone()[0],
+        )
     hit = _CACHE.get(str(ws.path))
     if hit and hit[0] == key:
         return hit[1], hit[2]
     rows = ws.db.execute(
-        "SELECT id, title, abstract FROM works WHERE active = 1 ORDER BY id"
+        "SELECT id, title, abstract, content_hash FROM works WHERE active = 1 ORDER BY id"
     ).fetchall()
     ids = [r[0] for r in rows]
     X = build_features([text_of(r[1], r[2]) for r in rows])
+    if want != "tfidf":
+        emb = cached_embeddings(ws, [(r[1], r[2], r[3]) for r in rows])
+        if emb is not None:
+            X = combine_features(X, emb, want)
     _CACHE[str(ws.path)] = (key, ids, X)
     return ids, X
+
+
+def cached_embeddings(ws: Workspace, works: list[tuple[str | None, str | None, str | None]]) -> Any:
+    """Cached vectors for (title, abstract, content_hash) rows, zeros for works without text;
+    None when any work with text has no cached vector (or the cache is empty)."""
+    import numpy as np
+
+    from ..models import text_hash
+    from ..themes.embed import cached_matrix
+
+    hashes: list[str | None] = []
+    for title, abstract, h in works:
+        text = f"{title or ''}\n{abstract or ''}".strip()
+        hashes.append((h or text_hash(text)) if text else None)
+    wanted = [h for h in hashes if h]
+    if not wanted:
+        return None
+    keys, mat = cached_matrix(ws, wanted, EMBED_MODEL)
+    pos = {h: i for i, h in enumerate(keys)}
+    if any(h not in pos for h in wanted):
+        return None
+    out = np.zeros((len(works), mat.shape[1]), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        if h:
+            out[i] = mat[pos[h]]
+    return out

@@ -3,6 +3,8 @@
 ``simulate(texts, labels, ...)`` replays a review: it labels ``prior_included`` relevant and
 ``prior_excluded`` irrelevant records chosen at random (seeded), then repeatedly retrains the model
 from priority.py and "screens" the best-ranked unlabelled records, revealing their labels.
+``features`` picks the model's input (tfidf | embedding | both, see priority.py for the measured
+comparison); embeddings come from ``embed_texts`` (all-MiniLM-L6-v2, offline) or the caller.
 
 Retraining schedule: after every record while fewer than ``EVERY_RECORD_UNTIL`` records are labelled,
 then in batches of ``ceil(n_labelled / BATCH_DIVISOR)`` records (the batch grows with the labelled set:
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, ScreenError
-from .priority import build_features, score, text_of
+from .priority import FEATURE_SETS, build_features, combine_features, score, text_of
 
 EVERY_RECORD_UNTIL = 100
 BATCH_DIVISOR = 16
@@ -49,6 +51,7 @@ class SimulationResult:
     recall_at_stop: float | None
     order: tuple[int, ...]  # record indices in screening order, priors first
     n_priors: int
+    features: str = "tfidf"
 
     def as_dict(self, with_order: bool = False) -> dict[str, Any]:
         d = asdict(self)
@@ -221,16 +224,27 @@ def simulate(
     target: float = 0.95,
     confidence: float = 0.95,
     priors: Sequence[int] | None = None,
+    features: str = "tfidf",
+    embeddings: Any = None,
 ) -> SimulationResult:
     """Simulate a review on labelled texts (1 relevant / 0 irrelevant).
 
-    ``priors`` (record indices) overrides the seeded choice of prior records.
+    ``priors`` (record indices) overrides the seeded choice of prior records. ``features`` is
+    ``tfidf``, ``embedding`` or ``both`` (see priority.combine_features); the last two need
+    ``embeddings``, one row per text (e.g. from ``embed_texts``).
     """
+    if features not in FEATURE_SETS:
+        raise ScreenError(
+            f"unknown features {features!r}; expected one of {', '.join(FEATURE_SETS)}"
+        )
     labels = [int(v) for v in labels]
+    if embeddings is not None and len(embeddings) != len(labels):
+        raise ScreenError(f"{len(embeddings)} embeddings for {len(labels)} records")
     if priors is None:
         priors = choose_priors(labels, prior_included, prior_excluded, seed)
     priors = list(priors)
-    X = build_features(list(texts))
+    tfidf = build_features(list(texts)) if features != "embedding" else None
+    X = combine_features(tfidf, embeddings, features)
     order = rank_order(X, labels, priors, seed)
     after = [labels[i] for i in order[len(priors) :]]
     stopped, rec = stop_by_sampling(labels, order, len(priors), target, confidence, seed=seed)
@@ -245,11 +259,39 @@ def simulate(
         recall_at_stop=round(rec, 4),
         order=tuple(order),
         n_priors=len(priors),
+        features=features,
     )
+
+
+_MODEL: dict[str, Any] = {}
+
+
+def embed_texts(pairs: Sequence[tuple[str, str]]) -> Any:
+    """Sentence embeddings (all-MiniLM-L6-v2, offline) of (title, abstract) pairs, embedded as
+    ``title\nabstract`` like the workspace cache (review.themes.embed)."""
+    import numpy as np
+
+    from ..themes.embed import BATCH, load_model
+
+    texts = [f"{t}\n{a}".strip() for t, a in pairs]
+    if "model" not in _MODEL:  # loaded once per process
+        _MODEL["model"] = load_model()
+    vecs = _MODEL["model"].encode(
+        texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True
+    )
+    return np.asarray(vecs, dtype=np.float32)
 
 
 def read_labelled_csv(path: str | Path, label: str | None = None) -> tuple[list[str], list[int]]:
     """(texts, labels) from an ASReview-style CSV: title, abstract and a 0/1 label column."""
+    pairs, labels = read_labelled_pairs(path, label)
+    return [text_of(t, a) for t, a in pairs], labels
+
+
+def read_labelled_pairs(
+    path: str | Path, label: str | None = None
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """([(title, abstract)], labels) from an ASReview-style CSV with a 0/1 label column."""
     p = Path(path)
     try:
         fh = p.open(newline="", encoding="utf-8-sig")
@@ -263,7 +305,8 @@ def read_labelled_csv(path: str | Path, label: str | None = None) -> tuple[list[
             raise FormatError(f"no column {col!r} (columns: {', '.join(cols)})", path=str(p))
         if "title" not in cols and "abstract" not in cols:
             raise FormatError("needs a 'title' or 'abstract' column", path=str(p))
-        texts, labels = [], []
+        texts: list[tuple[str, str]] = []
+        labels: list[int] = []
         for line, row in enumerate(reader, 2):
             raw = (row.get(col) or "").strip()
             try:
@@ -272,7 +315,7 @@ def read_labelled_csv(path: str | Path, label: str | None = None) -> tuple[list[
                 v = -1
             if v not in (0, 1):
                 raise FormatError(f"label {raw!r} is not 0 or 1", path=str(p), where=f"line {line}")
-            texts.append(text_of(row.get("title"), row.get("abstract")))
+            texts.append((row.get("title") or "", row.get("abstract") or ""))
             labels.append(v)
     if not texts:
         raise FormatError("no records", path=str(p))
