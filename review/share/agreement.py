@@ -11,9 +11,8 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any
 
-from ..errors import ScreenError
 from ..store import Workspace
-from ..store.decisions import current_decisions, record_decision
+from ..store.decisions import current_decisions
 
 MAYBE_RULE = "maybe is treated as include (as Covidence does)"
 
@@ -146,21 +145,19 @@ def resolve(
     reason: str | None = None,
     note: str | None = None,
 ) -> int:
-    """Settle a conflict: a logged decision by the resolver with origin 'resolution'."""
-    proto = ws.protocol()
-    if decision == "exclude" and proto is not None and reason and proto.reason(reason) is None:
-        codes = ", ".join(c.code for c in proto.exclusion)
-        raise ScreenError(f"unknown exclusion reason {reason!r}; the protocol has {codes}")
-    return record_decision(
-        ws, work_id=work_id, stage=stage, reviewer=resolver, decision=decision, reason=reason,
-        note=note, origin="resolution",
-    )  # fmt: skip
+    """Settle a conflict: a logged decision by the resolver with origin 'resolution' (checked
+    like any decision: stage, work and reason code)."""
+    from ..screen.actions import decide
+
+    return decide(
+        ws, work_id, stage, resolver, decision, reason=reason, note=note, origin="resolution"
+    )
 
 
 def visible_decisions(ws: Workspace, work_id: int, stage: str, viewer: str) -> list[dict[str, Any]]:
     """Decisions a reviewer may see on a work: with ``blind = true`` in the protocol, others'
     decisions stay hidden until the viewer has decided the work too."""
-    rows = [d for d in current_decisions(ws, stage=stage) if d["work_id"] == work_id]
+    rows = current_decisions(ws, stage=stage, work_id=work_id)
     proto = ws.protocol()
     if proto is None or not proto.blind:
         return rows

@@ -53,10 +53,18 @@ def record_decision(
 
 
 def current_decisions(
-    ws: Workspace, stage: str | None = None, reviewer: str | None = None
+    ws: Workspace,
+    stage: str | None = None,
+    reviewer: str | None = None,
+    work_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Latest non-retracted decision per (work, stage, reviewer)."""
-    clauses, params = [], []
+    """Latest non-retracted decision per (work, stage, reviewer); ``work_id`` limits it to one
+    work (decisions on works merged into it included) with indexed lookups."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if work_id is not None:
+        clauses.append("(work_id = ? OR work_id IN (SELECT id FROM works WHERE merged_into = ?))")
+        params += [work_id, work_id]
     if stage is not None:
         clauses.append("stage = ?")
         params.append(stage)

@@ -74,16 +74,6 @@ def finish_search(
     )
 
 
-def existing_source_ids(ws: Workspace, source: str) -> set[str]:
-    return {
-        r[0]
-        for r in ws.db.execute(
-            "SELECT source_record_id FROM records WHERE source = ? AND source_record_id IS NOT NULL",
-            [source],
-        )
-    }
-
-
 _WORK_COLS = (
     "title", "abstract", "authors", "year", "doi", "venue", "language", "record_type", "url",
     "content_hash",

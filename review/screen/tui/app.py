@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, HelpPanel
 
 from ...errors import ReviewError
+from ...share.agreement import visible_decisions
 from ...store import Workspace
 from .. import actions
 from ..queue import (
@@ -39,9 +40,9 @@ from .widgets import (
     CriteriaPanel,
     ProgressPanel,
     PromptScreen,
-    ReasonScreen,
     RecordView,
     SearchResults,
+    ask_reason,
 )
 
 RERANK_EVERY = 10  # decisions between background re-rankings (relevance order)
@@ -76,7 +77,6 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
         self.reviewer = reviewer or default_reviewer()
         self.order, self.seed = order, seed
         self.full_text = previous_stage(self.ws, self.stage) is not None
-        self.blind = bool(self.proto and self.proto.blind)
         done = screened_work_ids(self.ws, self.stage, self.reviewer)
         skip = not_retrieved_ids(self.ws) if self.full_text else set()
         first = [w for w in eligible_work_ids(self.ws, self.stage) if w not in done]  # oldest first
@@ -165,17 +165,20 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
             "search hit" if self.jumped else ("revisiting" if self.cursor is not None else "new")
         )
         parts = [f"[{where}] your decision: " + (self._fmt(mine) if mine else "none")]
-        if not self.blind:
-            others = self.ws.db.execute(
-                "SELECT reviewer, decision, reason, MAX(id) FROM decisions WHERE work_id = ? AND"
-                " stage = ? AND reviewer != ? GROUP BY reviewer",
-                [work_id, self.stage, self.reviewer],
-            ).fetchall()
-            shown = [
-                f"{r[0]}: {r[1]}{' ' + r[2] if r[2] else ''}" for r in others if r[1] != "retract"
-            ]
-            if shown:
-                parts.append("others: " + "; ".join(shown))
+        # blind = true: others' decisions stay hidden until this reviewer has decided too
+        others = [
+            d
+            for d in visible_decisions(self.ws, work_id, self.stage, self.reviewer)
+            if d["reviewer"] != self.reviewer
+        ]
+        if others:
+            parts.append(
+                "others: "
+                + "; ".join(
+                    f"{d['reviewer']}: {d['decision']}{' ' + d['reason'] if d['reason'] else ''}"
+                    for d in others
+                )
+            )
         return " · ".join(parts) + "\n" + self.countries_line(work_id)
 
     @staticmethod
@@ -218,15 +221,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
     def action_exclude(self) -> None:
         if self.current is None:
             return
-        if self.proto is None or not self.proto.exclusion:
-            self.notify("the protocol has no exclusion reasons", severity="error")
-            return
-
-        def picked(code: str | None) -> None:
-            if code:
-                self._decide("exclude", code)
-
-        self.push_screen(ReasonScreen(self.proto), picked)
+        ask_reason(self, self.proto, lambda code: self._decide("exclude", code))
 
     def action_undo(self) -> None:
         try:

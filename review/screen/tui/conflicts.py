@@ -24,7 +24,7 @@ from ...protocol import Protocol
 from ...store import Workspace
 from .. import actions
 from ..queue import check_stage, stages_of
-from .widgets import CriteriaPanel, PromptScreen, ReasonScreen, RecordView
+from .widgets import CriteriaPanel, PromptScreen, RecordView, ask_reason
 
 BLIND_NOTE = (
     "Blind mode does not apply in this view: the resolver sees every reviewer's decision "
@@ -195,15 +195,7 @@ class ConflictApp(App[None]):
     def action_exclude(self) -> None:
         if self.current is None:
             return
-        if self.proto is None or not self.proto.exclusion:
-            self.notify("the protocol has no exclusion reasons", severity="error")
-            return
-
-        def picked(code: str | None) -> None:
-            if code:
-                self._resolve("exclude", code)
-
-        self.push_screen(ReasonScreen(self.proto), picked)
+        ask_reason(self, self.proto, lambda code: self._resolve("exclude", code))
 
     def action_note(self) -> None:
         if self.current is None:

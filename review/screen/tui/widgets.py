@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -268,3 +269,17 @@ class SearchResults(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def ask_reason(owner: Any, proto: Any, then: Callable[[str], None]) -> None:
+    """Exclude flow shared by the screening and conflict views: pick one of the protocol's
+    reasons in a ReasonScreen, then call ``then(code)``; Escape cancels."""
+    if proto is None or not proto.exclusion:
+        owner.notify("the protocol has no exclusion reasons", severity="error")
+        return
+
+    def picked(code: str | None) -> None:
+        if code:
+            then(code)
+
+    owner.push_screen(ReasonScreen(proto), picked)
