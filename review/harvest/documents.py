@@ -19,48 +19,9 @@ from typing import Any
 
 from ..store.records import finish_search
 from ..store.workspace import Workspace, now
+from ..themes.gazetteer import country_code  # noqa: F401  (one gazetteer for page tags and text)
 
 # Names pycountry does not resolve by itself (old names, short forms, Portuguese/French forms).
-COUNTRY_ALIASES: dict[str, str] = {
-    "swaziland": "SZ",
-    "eswatini": "SZ",
-    "kingdom of eswatini": "SZ",
-    "tanzania": "TZ",
-    "united republic of tanzania": "TZ",
-    "drc": "CD",
-    "dr congo": "CD",
-    "democratic republic of the congo": "CD",
-    "democratic republic of congo": "CD",
-    "congo, democratic republic": "CD",
-    "republic of the congo": "CG",
-    "congo-brazzaville": "CG",
-    "ivory coast": "CI",
-    "cote d'ivoire": "CI",
-    "côte d'ivoire": "CI",
-    "cape verde": "CV",
-    "moçambique": "MZ",
-    "mocambique": "MZ",
-    "maurice": "MU",
-    "afrique du sud": "ZA",
-    "africa do sul": "ZA",
-    "áfrica do sul": "ZA",
-    "republic of south africa": "ZA",
-    "rsa": "ZA",
-    "russia": "RU",
-    "south korea": "KR",
-    "north korea": "KP",
-    "vietnam": "VN",
-    "laos": "LA",
-    "syria": "SY",
-    "iran": "IR",
-    "bolivia": "BO",
-    "venezuela": "VE",
-    "moldova": "MD",
-    "uk": "GB",
-    "united kingdom": "GB",
-    "usa": "US",
-    "united states": "US",
-}
 
 _BUF = 1 << 20
 
@@ -181,21 +142,6 @@ def add_work_countries(
         " VALUES (?, ?, ?, ?, 'add', ?, ?)",
         [(work_id, c, kind, origin, evidence, ts) for c in dict.fromkeys(codes)],
     )
-
-
-def country_code(name: str) -> str | None:
-    """ISO 3166 alpha-2 code for a country name or code (aliases first, then pycountry)."""
-    key = " ".join(name.strip().lower().split())
-    if not key:
-        return None
-    if key in COUNTRY_ALIASES:
-        return COUNTRY_ALIASES[key]
-    import pycountry
-
-    try:
-        return str(pycountry.countries.lookup(key).alpha_2)
-    except LookupError:
-        return None
 
 
 def detect_language(text: str | None, max_chars: int = 1200) -> str | None:

@@ -6,6 +6,10 @@ Every name maps to an ISO 3166-1 alpha-2 code.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from functools import lru_cache
+
 ALIASES: dict[str, str] = {
     # renamed or informal country names
     "Swaziland": "SZ",
@@ -38,6 +42,9 @@ ALIASES: dict[str, str] = {
     "Venezuela": "VE",
     "Moldova": "MD",
     "UK": "GB",
+    "RSA": "ZA",
+    "Congo, Democratic Republic": "CD",
+    "Maurice": "MU",
     "United Kingdom": "GB",
     "Great Britain": "GB",
     "England": "GB",
@@ -256,3 +263,72 @@ AMBIGUOUS: dict[str, tuple[str, ...]] = {
 
 # pycountry names we do not use as they stand (the part before a comma is ambiguous)
 SKIP_SHORT = {"congo", "korea", "virgin islands", "micronesia", "saint martin"}
+
+
+def fold(text: str) -> str:
+    """Accents removed, case kept ("África" → "Africa"), so names match in any language."""
+    if text.isascii():
+        return text
+    t = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in t if not unicodedata.combining(c))
+
+
+def _key(name: str) -> str:
+    return " ".join(re.sub(r"[\s\-]+", " ", fold(name).lower().replace(".", "")).split())
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, str]:
+    """Folded lower-case name → ISO alpha-2 code."""
+    import pycountry
+
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            v = getattr(c, attr, None)
+            if not v:
+                continue
+            names.setdefault(_key(v), c.alpha_2)
+            if "," in v:
+                head, tail = (s.strip() for s in v.split(",", 1))
+                if _key(head) not in SKIP_SHORT:
+                    names.setdefault(_key(head), c.alpha_2)
+                names.setdefault(_key(f"{tail} {head}"), c.alpha_2)
+    for table in (ALIASES, CITIES, FRENCH, PORTUGUESE):
+        for k, v in table.items():
+            names[_key(k)] = v
+    return names
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _sort_key(term: str) -> tuple[int, str]:
+    return (-len(term), term)
+
+
+@lru_cache(maxsize=1)
+def _by_word() -> dict[str, tuple[tuple[str, frozenset[str]], ...]]:
+    """Gazetteer names indexed by their longest word, with all their words (``\\w+`` tokens)."""
+    out: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for term in gazetteer():
+        words = frozenset(_WORD.findall(term))
+        out.setdefault(max(sorted(words), key=len), []).append((term, words))
+    return {w: tuple(v) for w, v in out.items()}
+
+
+@lru_cache(maxsize=4096)
+def country_code(name: str) -> str | None:
+    """ISO alpha-2 code of one country name, alias, city or code ("Swaziland" -> "SZ")."""
+    key = _key(name)
+    if not key:
+        return None
+    code = gazetteer().get(key)
+    if code:
+        return code
+    import pycountry
+
+    try:
+        return str(pycountry.countries.lookup(name.strip()).alpha_2)
+    except LookupError:
+        return None

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..errors import ThemeError
 from ..store.workspace import Workspace, now
-from .gazetteer import ALIASES, AMBIGUOUS, CITIES, FRENCH, PORTUGUESE, SKIP_SHORT
+from .gazetteer import (  # noqa: F401  (fold, gazetteer re-exported)
+    _WORD,
+    AMBIGUOUS,
+    _by_word,
+    _key,
+    _sort_key,
+    fold,
+    gazetteer,
+)
 
 KINDS = ("study", "affiliation")
 # full-text lines that are affiliations or addresses, not study settings
@@ -30,59 +36,6 @@ _AFFIL_LINE = re.compile(
 FULLTEXT_MIN_MENTIONS = 2
 
 
-def fold(text: str) -> str:
-    """Accents removed, case kept ("África" → "Africa"), so names match in any language."""
-    if text.isascii():
-        return text
-    t = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in t if not unicodedata.combining(c))
-
-
-def _key(name: str) -> str:
-    return " ".join(re.sub(r"[\s\-]+", " ", fold(name).lower().replace(".", "")).split())
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> dict[str, str]:
-    """Folded lower-case name → ISO alpha-2 code."""
-    import pycountry
-
-    names: dict[str, str] = {}
-    for c in pycountry.countries:
-        for attr in ("name", "official_name", "common_name"):
-            v = getattr(c, attr, None)
-            if not v:
-                continue
-            names.setdefault(_key(v), c.alpha_2)
-            if "," in v:
-                head, tail = (s.strip() for s in v.split(",", 1))
-                if _key(head) not in SKIP_SHORT:
-                    names.setdefault(_key(head), c.alpha_2)
-                names.setdefault(_key(f"{tail} {head}"), c.alpha_2)
-    for table in (ALIASES, CITIES, FRENCH, PORTUGUESE):
-        for k, v in table.items():
-            names[_key(k)] = v
-    return names
-
-
-_WORD = re.compile(r"\w+")
-
-
-def _sort_key(term: str) -> tuple[int, str]:
-    return (-len(term), term)
-
-
-@lru_cache(maxsize=1)
-def _by_word() -> dict[str, tuple[tuple[str, frozenset[str]], ...]]:
-    """Gazetteer names indexed by their longest word, with all their words (``\\w+`` tokens)."""
-    out: dict[str, list[tuple[str, frozenset[str]]]] = {}
-    for term in gazetteer():
-        words = frozenset(_WORD.findall(term))
-        out.setdefault(max(sorted(words), key=len), []).append((term, words))
-    return {w: tuple(v) for w, v in out.items()}
-
-
-@lru_cache(maxsize=4096)
 def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     """Longest names first, as one alternation: the leftmost, then longest name wins."""
     alts = "|".join(r"[\s\-]+".join(re.escape(w) for w in t.split()) for t in terms)
