@@ -100,6 +100,12 @@ def test_export_inspect_import_with_provenance(two_groups):
     assert len(rows) == 25 and all(r["origin"].startswith("lusaka/") for r in rows)
     assert {r["source"] for r in rows} == {"Scopus"}
     assert json.loads(rows[0]["raw"])["title"] == rows[0]["title"]  # raw payload travelled
+    # the new works take their records' best fields (title, abstract, content hash for embeddings)
+    blank = maputo.db.execute(
+        "SELECT COUNT(*) FROM works w JOIN records r ON r.work_id = w.id"
+        " WHERE r.group_name = 'lusaka' AND (w.title IS NULL OR w.content_hash IS NULL)"
+    ).fetchone()[0]
+    assert blank == 0
     search = maputo.db.execute(
         "SELECT source, group_name, records_stored FROM searches WHERE group_name = 'lusaka'"
     ).fetchall()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..dedup.merges import recompute_works
 from ..errors import BundleError
 from ..store import Workspace, now
 from .bundle import _RECORD_SKIP, _rows, read_bundle
@@ -22,18 +23,6 @@ def _reviewer(name: str, group: str, local_group: str | None = None) -> str:
     if local_group and name.endswith(f"@{local_group}"):
         return name[: -len(local_group) - 1]
     return name if "@" in name else f"{name}@{group}"
-
-
-def _best_work_fields(recs: list[dict[str, Any]], ts: str) -> dict[str, Any]:
-    best = max(recs, key=lambda r: (len(r.get("abstract") or ""), bool(r.get("doi"))))
-    doi = next((r["doi"] for r in recs if r.get("doi")), None)
-    return {
-        "title": best.get("title"), "abstract": best.get("abstract"), "authors": best.get("authors"),
-        "year": best.get("year"), "doi": doi, "venue": best.get("venue"),
-        "language": best.get("language"), "record_type": best.get("record_type"),
-        "url": best.get("url"), "content_hash": best.get("content_hash"), "active": 1,
-        "created_at": ts, "updated_at": ts,
-    }  # fmt: skip
 
 
 def import_bundle(
@@ -129,11 +118,9 @@ def import_bundle(
                 if existing_work is not None:
                     work_map[ref] = existing_work
                 continue
-            if existing_work is None:
-                wrow = _best_work_fields(new_recs, ts)
+            if existing_work is None:  # its fields are filled from its records below
                 cur = conn.execute(
-                    f"INSERT INTO works ({', '.join(wrow)}) VALUES ({', '.join('?' * len(wrow))})",
-                    list(wrow.values()),
+                    "INSERT INTO works (active, created_at, updated_at) VALUES (1, ?, ?)", [ts, ts]
                 )
                 existing_work = int(cur.lastrowid)  # type: ignore[arg-type]
                 summary["works_added"] += 1
@@ -159,6 +146,8 @@ def import_bundle(
                     " VALUES (?, 'merge', ?, ?, 'bundle', ?, ?)",
                     [ts, existing_work, json.dumps(new_ids), f"bundle:{g}", g],
                 )
+        # every work that gained records takes the best fields of all its records (dedup's rule)
+        recompute_works(ws, {w for ref, w in work_map.items() if ref in by_work})
         for sid, n in stored_per_search.items():
             conn.execute(
                 "UPDATE searches SET records_stored = records_stored + ? WHERE id = ?", [n, sid]
