@@ -72,6 +72,8 @@ class Record:
     source_record_id: str | None = None
     file_sha256: str | None = None
     published_date: str | None = None
+    issn: str | None = None
+    database: str | None = None  # the record's own database (Ovid D= code, RIS DB), not the file
     raw: Any = None
     raw_format: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -251,6 +251,18 @@ def m005_dedup_fts_update_of(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m006_import_issn_database(db: sqlite_utils.Database) -> None:
+    """records.issn (journal identifier, kept for exports) and records.database: the database a
+    record names itself (Ovid's D= code, RIS DB), which may differ from the file it came in."""
+    db.executescript(
+        """
+        ALTER TABLE records ADD COLUMN issn TEXT;
+        ALTER TABLE records ADD COLUMN database TEXT;
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
