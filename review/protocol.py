@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .coding.codebook import CodingField
+from .coding.codebook import parse as parse_codebook
 from .errors import ProtocolError
 from .models import ARMS, Criterion, Source
 
@@ -35,6 +37,7 @@ _KNOWN_TOP = {
     "regions",
     "themes",
     "keys",
+    "coding",
 }
 
 
@@ -56,6 +59,7 @@ class Protocol:
     target_recall: float = 0.95
     confidence: float = 0.95
     keys: dict[str, str] = field(default_factory=dict)
+    codebook: tuple[CodingField, ...] = ()
     text: str = ""
     path: str | None = None
 
@@ -74,6 +78,9 @@ class Protocol:
             if s.name == name:
                 return s
         return None
+
+    def coding_field(self, name: str) -> CodingField | None:
+        return next((f for f in self.codebook if f.name == name), None)
 
     def region_of(self, country_code: str) -> list[str]:
         return [name for name, codes in self.regions.items() if country_code.upper() in codes]
@@ -320,6 +327,7 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
         target_recall=float(tr),
         confidence=float(conf),
         keys=dict(keys),
+        codebook=parse_codebook(data.get("coding"), c),
         text=text,
         path=path,
     )

@@ -263,6 +263,39 @@ def m006_import_issn_database(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m007_coding(db: sqlite_utils.Database) -> None:
+    """Coding (data extraction): suggestion runs (model, parameters, versions), their suggestions,
+    and reviewers' codes as an append-only log (the current code is the latest row)."""
+    db.executescript(
+        """
+        CREATE TABLE coding_runs (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, field TEXT, stage TEXT,
+            method TEXT NOT NULL,            -- zero-shot | few-shot
+            model TEXT, threshold REAL, params TEXT, versions TEXT,
+            n_works INTEGER, n_training INTEGER, seconds REAL);
+        CREATE TABLE coding_suggestions (
+            run_id INTEGER NOT NULL REFERENCES coding_runs(id), work_id INTEGER NOT NULL,
+            field TEXT NOT NULL, value TEXT NOT NULL, score REAL NOT NULL,
+            suggested INTEGER NOT NULL,      -- 1 when score >= the run's threshold
+            evidence TEXT, page INTEGER, document_id INTEGER,
+            PRIMARY KEY (run_id, work_id, field, value));
+        CREATE INDEX coding_suggestions_work ON coding_suggestions(work_id, field);
+        CREATE TABLE coding_log (
+            id INTEGER PRIMARY KEY, work_id INTEGER NOT NULL, field TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            value TEXT,                      -- JSON: list of codes, a string or a number
+            status TEXT NOT NULL CHECK (status IN ('draft','confirmed','retract')),
+            origin TEXT NOT NULL DEFAULT 'local', -- tui | cli | resolution | bundle:<group>
+            run_id INTEGER,                  -- the suggestion run the reviewer saw
+            stage TEXT, note TEXT, created_at TEXT NOT NULL);
+        CREATE INDEX coding_log_work ON coding_log(work_id, field, reviewer, id);
+        """
+    )
+    for table in ("coding_runs", "coding_suggestions", "coding_log"):
+        _append_only(db, table)
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
