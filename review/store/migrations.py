@@ -1,25 +1,109 @@
 """Schema migrations: ordered, named functions, each applied once and recorded in ``_migrations``.
 
-Add a migration by appending a function decorated with ``@migration``; never edit one that has
-shipped. ``SCHEMA_VERSION`` is the number of migrations; a workspace that has applied more than we
-know was written by a newer ``review`` and is refused.
+Add a migration by appending a function decorated with ``@migration`` at the END of this file;
+never edit one that has shipped. ``SCHEMA_VERSION`` is the number of migrations; a workspace that
+has applied more than we know was written by a newer ``review`` and is refused.
+
+Every migration is atomic: the runner opens ``BEGIN IMMEDIATE``, runs the function and records
+its name in ``_migrations`` in the same transaction, then commits. ``db.executescript`` is safe
+inside a migration (sqlite-utils splits the script and runs it in the open transaction; SQLite DDL
+is transactional); a migration must not call ``db.conn.executescript``, ``commit()`` or
+``VACUUM`` itself: the runner refuses a migration that ended the transaction. A process killed
+mid-upgrade therefore leaves the previous schema intact, and the next open upgrades cleanly.
+Two processes opening an old workspace at once queue on the write lock; the second finds the
+migration recorded and skips it.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlite_utils
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+from ..errors import WorkspaceError
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
 
 
-def migration(
-    fn: Callable[[sqlite_utils.Database], None],
-) -> Callable[[sqlite_utils.Database], None]:
+def migration(fn: Migration) -> Migration:
+    """Register ``fn`` as the next migration (its name is recorded once applied)."""
+    if any(name == fn.__name__ for name, _ in MIGRATIONS):
+        raise ValueError(f"migration {fn.__name__} is registered twice")
     MIGRATIONS.append((fn.__name__, fn))
     return fn
+
+
+def __getattr__(name: str) -> int:
+    # SCHEMA_VERSION is computed on access, so migrations appended below are always counted
+    if name == "SCHEMA_VERSION":
+        return len(MIGRATIONS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        return []
+    return [r["name"] for r in db.query("SELECT name FROM _migrations ORDER BY id")]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction. Returns names applied."""
+    conn = db.conn
+    if conn.in_transaction:  # never fold an upgrade into someone else's open transaction
+        conn.commit()
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
+    )
+    ran: list[str] = []
+    for name, fn in MIGRATIONS:
+        if name in applied(db):
+            continue
+        conn.execute("BEGIN IMMEDIATE")  # waits (busy timeout) for another upgrading process
+        try:
+            if name in applied(db):  # another process applied it while we waited
+                conn.rollback()
+                continue
+            fn(db)
+            if not conn.in_transaction:
+                raise WorkspaceError(
+                    f"migration {name} ended its own transaction (it must not commit, VACUUM or "
+                    "call conn.executescript); the upgrade is not atomic"
+                )
+            _pause_hook(name)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [name, datetime.now(UTC).isoformat(timespec="seconds")],
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        conn.commit()
+        ran.append(name)
+    return ran
+
+
+def _pause_hook(name: str) -> None:
+    """Test hook: ``REVIEW_TEST_MIGRATION_PAUSE=<name>:<marker file>`` makes the runner write the
+    marker and sleep after running migration ``name`` but before recording and committing it, so
+    a test can kill the process mid-upgrade (tests/test_migrations_atomic.py)."""
+    spec = os.environ.get("REVIEW_TEST_MIGRATION_PAUSE")
+    if not spec:
+        return
+    target, _, marker = spec.partition(":")
+    if target != name:
+        return
+    if marker:
+        with open(marker, "w", encoding="utf-8") as f:
+            f.write(name)
+    time.sleep(120)
+
+
+# -- the migrations, oldest first; append new ones at the END of the file ------------------------
 
 
 def _append_only(db: sqlite_utils.Database, table: str) -> None:
@@ -296,30 +380,22 @@ def m007_coding(db: sqlite_utils.Database) -> None:
         _append_only(db, table)
 
 
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def applied(db: sqlite_utils.Database) -> list[str]:
-    if "_migrations" not in db.table_names():
-        return []
-    return [r["name"] for r in db.query("SELECT name FROM _migrations ORDER BY id")]
-
-
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations in order, each in its own transaction. Returns names applied."""
+@migration
+def m008_truth_merged_into(db: sqlite_utils.Database) -> None:
+    """works.merged_into names the FINAL survivor (decisions follow it; issue 12): fill it for
+    works deactivated by a logged merge before it existed, path-compress chains, and index it so
+    one work's decisions are found without scanning works."""
+    db.execute("CREATE INDEX IF NOT EXISTS works_merged_into ON works(merged_into)")
     db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
+        "UPDATE works SET merged_into = (SELECT m.work_id FROM merges m WHERE m.action = 'merge'"
+        " AND m.from_work_ids = '[' || works.id || ']' ORDER BY m.id DESC LIMIT 1)"
+        " WHERE active = 0 AND merged_into IS NULL"
     )
-    done = set(applied(db))
-    ran = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        with db.conn:
-            fn(db)
-            db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                [name, datetime.now(UTC).isoformat(timespec="seconds")],
-            )
-        ran.append(name)
-    return ran
+    for _ in range(64):  # chains are short; each pass halves them
+        cur = db.execute(
+            "UPDATE works SET merged_into = (SELECT w2.merged_into FROM works w2"
+            " WHERE w2.id = works.merged_into) WHERE merged_into IN"
+            " (SELECT id FROM works WHERE merged_into IS NOT NULL AND merged_into != id)"
+        )
+        if not cur.rowcount:
+            break

@@ -1,0 +1,89 @@
+"""Schema upgrades are atomic: a `kill -9` in the middle of one leaves the old schema intact.
+
+The runner has a test hook, ``REVIEW_TEST_MIGRATION_PAUSE=<migration>:<marker file>``: after the
+named migration's statements ran, but before it is recorded and committed, it writes the marker
+and sleeps. These tests start a real subprocess that upgrades an old workspace, wait for the
+marker, SIGKILL it, and open the workspace again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from review.store import Workspace, migrations
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _old_workspace(path: Path, upto: int) -> None:
+    """A workspace that has applied only the first ``upto`` migrations (as an old review left it)."""
+    conn = sqlite3.connect(path)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute(
+        "CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
+    )
+    for name, fn in migrations.MIGRATIONS[:upto]:
+        fn(db)
+        db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, 'old')", [name])
+    conn.commit()
+    conn.close()
+
+
+def _kill_during(path: Path, name: str, tmp: Path) -> None:
+    marker = tmp / f"paused-{name}"
+    env = dict(os.environ, REVIEW_TEST_MIGRATION_PAUSE=f"{name}:{marker}")
+    code = "import sys; from review.store import Workspace; Workspace.open(sys.argv[1])"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                pytest.fail(f"upgrade ended before the pause ({proc.returncode}): {err.decode()}")
+            if time.monotonic() > deadline:
+                pytest.fail("the upgrade never reached the pause hook")
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert proc.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize(
+    "index", range(1, len(migrations.MIGRATIONS)), ids=[n for n, _ in migrations.MIGRATIONS[1:]]
+)
+def test_kill_during_upgrade_leaves_a_workspace_that_opens(tmp_path, index):
+    path = tmp_path / "old.db"
+    _old_workspace(path, index)
+    name = migrations.MIGRATIONS[index][0]
+    _kill_during(path, name, tmp_path)
+
+    # the old schema is intact: the killed migration is not recorded, nor half-applied
+    conn = sqlite3.connect(path)
+    done = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY id")]
+    conn.close()
+    assert done == [n for n, _ in migrations.MIGRATIONS[:index]]
+
+    ws = Workspace.open(path)  # upgrades cleanly: no "duplicate column"
+    assert migrations.applied(ws.db) == [n for n, _ in migrations.MIGRATIONS]
+    assert ws.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    ws.close()
