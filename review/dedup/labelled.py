@@ -18,7 +18,8 @@ from .normalize import split_authors
 
 
 def csv_records(path: Path, limit: int | None = None) -> list[Record]:
-    """records_pre_merged.csv rows (ID,title,year,author,pages,volume,number,ENTRYTYPE,journal)."""
+    """records_pre_merged.csv rows (ID,title,year,author,pages,volume,number,ENTRYTYPE,journal;
+    the trap sets in tests/data/dedup_traps add doi, isbn, pmid, arxiv, language, abstract)."""
     out = []
     with open(path, newline="", encoding="utf-8") as fh:
         for row in itertools.islice(csv.DictReader(fh), limit):
@@ -30,6 +31,10 @@ def csv_records(path: Path, limit: int | None = None) -> list[Record]:
                     authors=tuple(split_authors(row.get("author"))),
                     year=int(year) if year.isdigit() else None,
                     doi=row.get("doi") or None,
+                    pmid=row.get("pmid") or None,
+                    isbn=row.get("isbn") or None,
+                    language=row.get("language") or None,
+                    extra={"arxiv": row["arxiv"]} if row.get("arxiv") else {},
                     venue=row.get("journal") or row.get("booktitle") or None,
                     volume=row.get("volume") or None,
                     issue=row.get("number") or row.get("issue") or None,
@@ -51,6 +56,15 @@ def gold_pairs(path: Path, ids: set[str] | None = None) -> set[frozenset[str]]:
             group = [i for i in row["merged_ids"].split(";") if ids is None or i in ids]
             pairs.update(frozenset(p) for p in itertools.combinations(group, 2))
     return pairs
+
+
+def queue_pairs(path: Path) -> set[frozenset[str]]:
+    """queue_pairs.csv (record_a,record_b): pairs a reviewer should see; merging them or leaving
+    them apart are both accepted (a preprint and its journal version). Empty if absent."""
+    if not path.exists():
+        return set()
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {frozenset((r["record_a"], r["record_b"])) for r in csv.DictReader(fh)}
 
 
 def _text(el: ET.Element | None) -> str | None:
