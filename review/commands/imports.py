@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..harvest.formats import FILE_FORMATS  # a tuple only: keeps --help light
 from ._common import db_option, open_ws
-
-FILE_FORMATS = (
-    "ris",
-    "bibtex",
-    "medline",
-    "wos",
-    "endnote-xml",
-    "endnote",
-    "csv",
-    "xlsx",
-    "json",
-    "reflist",
-)  # fmt: skip  (= review.harvest.files.FORMATS; not imported here to keep --help light)
 
 
 @click.command("import")
@@ -61,9 +49,10 @@ def import_cmd(
     finally:
         ws.close()
     for f in report.imported:
+        searches = ", ".join(map(str, f.search_ids or [f.search_id]))
         click.echo(
             f"{f.path}: {f.format}, {f.records_found} records found, {f.records_stored} stored "
-            f"(source {f.source!r}, search {f.search_id})"
+            f"(source {f.source!r}, search {searches})"
         )
     for _path, message in report.bad:
         click.secho(f"skipped bad file: {message}", fg="yellow", err=True)

@@ -14,21 +14,11 @@ from pathlib import Path
 
 from ...errors import FormatError
 from ...models import Record
+from ..formats import FILE_FORMATS
 from . import bibtex, csvfmt, endnote, jsonfmt, medline, reflist, ris, xlsx
 from .encoding import read_text
 
-FORMATS: tuple[str, ...] = (
-    "ris",
-    "bibtex",
-    "medline",
-    "wos",
-    "endnote-xml",
-    "endnote",
-    "csv",
-    "xlsx",
-    "json",
-    "reflist",
-)
+FORMATS: tuple[str, ...] = FILE_FORMATS
 _EXTENSIONS = {
     ".ris": "ris",
     ".bib": "bibtex",

@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from ...models import Record, normalize_doi
 
@@ -98,12 +99,45 @@ def first(*values: Any) -> Any:
 
 
 def doi_of(*values: Any) -> str | None:
+    """The first DOI in these values, URL-decoded (Ovid writes ``10.1016/0376-8716%2876%29...``)."""
     for v in values:
         for item in v if isinstance(v, list | tuple) else [v]:
-            d = normalize_doi(clean(item))
+            text = clean(item)
+            if text and "%" in text:
+                text = unquote(text)
+            d = normalize_doi(text)
             if d:
                 return d
     return None
+
+
+_PMID_RE = re.compile(r"^(?:pmid:?\s*|medline:?\s*)?(\d{1,9})$", re.IGNORECASE)
+
+
+def pmid_of(*values: Any) -> str | None:
+    """A PubMed id from 'PMID:123', 'MEDLINE:123', a bare number or a PubMed link."""
+    for v in values:
+        for item in v if isinstance(v, list | tuple) else [v]:
+            text = clean(item)
+            if not text:
+                continue
+            m = _PMID_RE.match(text) or re.search(r"pubmed(?:\.ncbi\.nlm\.nih\.gov)?/(\d+)", text)
+            if m:
+                return m.group(1).lstrip("0") or None
+    return None
+
+
+def pick(tags: dict[str, list[str]], order: tuple[str, ...]) -> list[str]:
+    """The values of the first tag in ``order`` that has a non-empty value."""
+    for tag in order:
+        values = [v for v in tags.get(tag, []) if v and v.strip()]
+        if values:
+            return values
+    return []
+
+
+def pick_text(tags: dict[str, list[str]], order: tuple[str, ...]) -> str | None:
+    return clean(" ".join(pick(tags, order))) if pick(tags, order) else None
 
 
 def make_record(

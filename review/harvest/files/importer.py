@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FormatError, ReviewError
+from ...models import Record
 from ...store.records import add_records, finish_search, start_search
 from ...store.workspace import Workspace
 from . import ParsedFile, parse_file
@@ -20,6 +21,7 @@ class FileResult:
     search_id: int
     records_found: int
     records_stored: int
+    search_ids: list[int] = field(default_factory=list)  # one per database the file names
 
 
 @dataclass
@@ -62,28 +64,45 @@ def _parser_version(fmt: str) -> str | None:
         return None
 
 
+def by_database(parsed: ParsedFile, source: str | None) -> dict[str, list[Record]]:
+    """The file's records grouped by the source they count under: an explicit ``source`` for
+    all, else each record's own database (Ovid names one per record), else the file's source."""
+    groups: dict[str, list[Record]] = {}
+    for rec in parsed.records:
+        groups.setdefault(source or rec.database or parsed.source, []).append(rec)
+    return groups or {source or parsed.source: []}
+
+
 def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: str) -> FileResult:
-    """One file in one transaction: the search row, its records and the final counts."""
-    src = source or parsed.source
+    """One file in one transaction: a search row per database the file's records name (PRISMA
+    counts records per database, not per file), their records and the final counts."""
     params: dict[str, Any] = {
         "path": str(parsed.path),
         "format": parsed.format,
         "encoding": parsed.encoding,
     }
+    found = stored = 0
+    sids: list[int] = []
+    groups = by_database(parsed, source)
     with ws.transaction():
-        sid = start_search(
-            ws,
-            source=src,
-            arm=arm,
-            kind="file",
-            query=None,
-            file_name=parsed.path.name,
-            api_version=_parser_version(parsed.format),
-            params=params,
-        )
-        ids = add_records(ws, sid, parsed.records)
-        finish_search(ws, sid, records_found=len(parsed.records), records_stored=len(ids))
-    return FileResult(str(parsed.path), parsed.format, src, sid, len(parsed.records), len(ids))
+        for src, records in groups.items():
+            sid = start_search(
+                ws,
+                source=src,
+                arm=arm,
+                kind="file",
+                query=None,
+                file_name=parsed.path.name,
+                api_version=_parser_version(parsed.format),
+                params=params,
+            )
+            ids = add_records(ws, sid, records)
+            finish_search(ws, sid, records_found=len(records), records_stored=len(ids))
+            sids.append(sid)
+            found, stored = found + len(records), stored + len(ids)
+    return FileResult(
+        str(parsed.path), parsed.format, ", ".join(groups), sids[0], found, stored, sids
+    )
 
 
 def import_files(

@@ -6,7 +6,17 @@ import re
 
 from ...errors import FormatError
 from ...models import Record
-from .common import clean, doi_of, first, join_pages, make_record, split_authors
+from .common import (
+    doi_of,
+    first,
+    join_pages,
+    make_record,
+    pick,
+    pick_text,
+    pmid_of,
+    split_authors,
+)
+from .vendors import MEDLINE_EXTRA, MEDLINE_FIELDS, WOS_EXTRA, WOS_FIELDS, WOS_LINE_ITEM_TAGS
 
 _MED_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s*- ?(.*)$")
 _WOS_TAG = re.compile(r"^([A-Z][A-Z0-9])(?: (.*))?$")
@@ -57,32 +67,45 @@ def parse_medline(text: str, path: str) -> list[tuple[int, Fields]]:
 
 
 def medline_record(f: Fields) -> Record:
-    def one(tag: str) -> str | None:
-        vals = f.get(tag)
+    """One MEDLINE record through ``vendors.MEDLINE_FIELDS`` (first tag with a value wins)."""
+
+    def one(name: str) -> str | None:
+        vals = pick(f, MEDLINE_FIELDS[name])
         return vals[0] if vals else None
 
     ids = f.get("AID", []) + f.get("LID", [])
     doi = doi_of(*[v for v in ids if "[doi]" in v or "doi" in v.lower()]) or doi_of(*ids)
     url = first(*[v for v in f.get("LID", []) if v.startswith("http")])
     return make_record(
-        title=first(one("TI"), one("BTI")),
-        abstract=one("AB"),
-        authors=split_authors(f.get("FAU") or f.get("AU") or []),
-        year=first(one("DP"), one("DEP"), one("SO")),
+        title=one("title"),
+        abstract=one("abstract"),
+        authors=split_authors(pick(f, MEDLINE_FIELDS["authors"])),
+        year=one("year"),
         doi=doi,
-        pmid=one("PMID"),
-        venue=first(one("JT"), one("TA")),
-        volume=one("VI"),
-        issue=one("IP"),
-        pages=one("PG"),
-        language=one("LA"),
-        record_type=one("PT"),
+        pmid=pmid_of(one("pmid")),
+        venue=one("venue"),
+        volume=one("volume"),
+        issue=one("issue"),
+        pages=one("pages"),
+        language=one("language"),
+        record_type=one("record_type"),
         url=url,
-        keywords=[k.lstrip("*") for k in f.get("OT", []) + f.get("MH", [])],
-        source_record_id=first(one("PMID"), one("OID"), one("AN")),
+        keywords=[k.lstrip("*") for t in MEDLINE_FIELDS["keywords"] for k in f.get(t, [])],
+        issn=_issn(pick(f, MEDLINE_FIELDS["issn"])),
+        isbn=one("isbn"),
+        extra={key: v[0] for tag, key in MEDLINE_EXTRA.items() if (v := f.get(tag))},
+        source_record_id=one("record_id"),
         raw=f,
         raw_format="medline",
     )
+
+
+def _issn(values: list[str]) -> str | None:
+    """The first ISSN of 'IS  - 1234-5678 (Electronic)' lines (the linking ISSN comes last)."""
+    for v in values:
+        if m := re.search(r"\b\d{4}-\d{3}[\dXx]\b", v):
+            return m.group(0).upper()
+    return None
 
 
 def read_medline(text: str, path: str) -> list[Record]:
@@ -147,34 +170,42 @@ def parse_wos(text: str, path: str) -> list[tuple[int, Fields]]:
     return out
 
 
-_JOINED = {"TI", "SO", "AB", "SE", "BS", "CT", "PU", "PA"}
-
-
 def wos_record(f: Fields) -> Record:
-    def text(tag: str) -> str | None:
-        return clean(" ".join(f.get(tag, []))) if f.get(tag) else None
+    """One Web of Science record through ``vendors.WOS_FIELDS``: continuation lines are items
+    only for line-item tags (authors, addresses, references); elsewhere they continue the text,
+    so a keyword wrapped at "Machine / learning" stays one keyword."""
+    tags: Fields = {
+        k: v if k in WOS_LINE_ITEM_TAGS else [" ".join(x.strip() for x in v)] for k, v in f.items()
+    }
 
-    def items(tag: str) -> list[str]:
-        return [k.strip() for k in "; ".join(f.get(tag, [])).split(";") if k.strip()]
+    def text(name: str) -> str | None:
+        return pick_text(tags, WOS_FIELDS[name])
 
+    keywords = [
+        k.strip() for t in WOS_FIELDS["keywords"] for v in tags.get(t, []) for k in v.split(";")
+    ]
+    extra = {key: v for tag, key in WOS_EXTRA.items() if (v := pick_text(tags, (tag,)))}
     return make_record(
-        title=text("TI"),
-        abstract=text("AB"),
-        authors=tuple(f.get("AF") or f.get("AU") or []),
-        year=first(text("PY"), text("PD")),
-        doi=doi_of(text("DI")),
-        pmid=text("PM"),
-        venue=first(text("SO"), text("SE")),
-        volume=text("VL"),
-        issue=text("IS"),
-        pages=join_pages(text("BP"), text("EP")),
-        language=text("LA"),
-        record_type=text("DT"),
-        isbn=text("BN"),
-        keywords=items("DE") + items("ID"),
-        source_record_id=text("UT"),
-        raw={k: (" ".join(v) if k in _JOINED else v) for k, v in f.items()},
+        title=text("title"),
+        abstract=text("abstract"),
+        authors=tuple(pick(tags, WOS_FIELDS["authors"])),
+        year=text("year"),
+        doi=doi_of(text("doi")),
+        pmid=pmid_of(text("pmid")),
+        venue=text("venue"),
+        volume=text("volume"),
+        issue=text("issue"),
+        pages=join_pages(text("start_page"), text("end_page")),
+        language=text("language"),
+        record_type=text("record_type"),
+        isbn=text("isbn"),
+        issn=text("issn"),
+        keywords=[k for k in keywords if k],
+        source_record_id=text("record_id"),
+        database="Web of Science",
+        raw={k: (v[0] if len(v) == 1 else v) for k, v in tags.items()},
         raw_format="wos",
+        extra=extra,
     )
 
 

@@ -7,8 +7,30 @@ from typing import Any
 
 from ...errors import FormatError
 from ...models import Record
-from .common import as_list, doi_of, first, join_pages, make_record, split_authors
+from .common import (
+    clean,
+    doi_of,
+    first,
+    join_pages,
+    make_record,
+    pick,
+    pick_text,
+    pmid_of,
+    split_authors,
+)
+from .vendors import (
+    DATABASE_NAMES,
+    ID_IN_URL,
+    OVID_DATABASES,
+    PROVIDER_DATABASES,
+    RIS_BOOK_TYPES,
+    RIS_EXTRA,
+    RIS_FIELDS,
+    RIS_LIST_TAGS,
+    RIS_TYPE_FIELDS,
+)
 
+ISSN_RE = re.compile(r"\b\d{4}-?\d{3}[\dXx]\b")
 _TAG_RE = re.compile(r"^([A-Z][A-Z0-9])\s{0,3}-(?:\s(.*)|\s*)$")
 
 
@@ -69,42 +91,92 @@ def check_structure(lines: list[str], path: str) -> list[str]:
     return out
 
 
-def _plain(entry: dict[str, Any]) -> dict[str, Any]:
-    out = dict(entry)
-    if "unknown_tag" in out:
-        out["unknown_tag"] = {k: list(v) for k, v in out["unknown_tag"].items()}
-    return out
+def _database(tags: dict[str, list[str]]) -> str | None:
+    """The record's own database: Ovid's D= code in its links, else its DB tag."""
+    for link in tags.get("L2", []) + tags.get("UR", []):
+        m = re.search(r"ovid\.com/.*?[?&]D=([a-z]+)", link, re.IGNORECASE)
+        if m:
+            code = m.group(1).lower()
+            for prefix in sorted(OVID_DATABASES, key=len, reverse=True):
+                if code.startswith(prefix):
+                    return OVID_DATABASES[prefix]
+    provider = (pick_text(tags, ("DP",)) or "").upper()
+    return database_name(pick_text(tags, RIS_FIELDS["database"])) or PROVIDER_DATABASES.get(
+        provider
+    )
 
 
-def to_record(entry: dict[str, Any]) -> Record:
-    urls = as_list(entry.get("urls"))
-    doi = doi_of(entry.get("doi"), *[u for u in urls if "doi" in u.lower()])
-    ty = entry.get("type_of_reference")
+def database_name(text: str | None) -> str | None:
+    """A vendor's database text ('EBM Reviews - Cochrane Central Register ...') -> 'CENTRAL'."""
+    if not text:
+        return None
+    low = text.lower()
+    return next((name for key, name in DATABASE_NAMES if key in low), text)
+
+
+def id_from_links(links: list[str]) -> str | None:
+    for link in links:
+        for pattern, _vendor in ID_IN_URL:
+            m = re.search(pattern, link, re.IGNORECASE)
+            if m:
+                return m.group(1)
+    return None
+
+
+def to_record(tags: dict[str, list[str]]) -> Record:
+    """One RIS record ({tag: [values]}) mapped through the vendor tables in ``vendors.py``."""
+    ty = (pick_text(tags, ("TY",)) or "GEN").upper()
+    table = {**RIS_FIELDS, **RIS_TYPE_FIELDS.get(ty, {})}
+
+    def text(name: str) -> str | None:
+        return pick_text(tags, table[name])
+
+    links = [u for t in table["url"] for u in tags.get(t, [])]
+    doi = doi_of(pick(tags, table["doi"])) or doi_of(*[u for u in links if "doi" in u.lower()])
+    database = _database(tags)
+    authors = pick(tags, table["authors"])
+    if len(authors) == 1:  # CENTRAL writes every author on one A1 line: "Griffiths RR, Johnson MW"
+        authors = list(split_authors(authors[0]))
+    accession = text("record_id")
+    pmid = pmid_of(*pick(tags, table["pmid"]))
+    pmid = pmid or pmid_of(*[a for a in [accession] if a and a.upper().startswith("PMID")])
+    if pmid is None and accession and database in {"MEDLINE", "PubMed"}:
+        pmid = pmid_of(accession)  # Ovid MEDLINE and PubMed accession numbers are PMIDs
+    pmid = pmid or pmid_of(*[u for u in links if "pubmed" in u.lower()])
+    extra: dict[str, Any] = {}
+    for tag, key in RIS_EXTRA.items():
+        values = [v for v in tags.get(tag, []) if v.strip()]
+        if values and not (tag == "M3" and doi_of(values)):
+            extra[key] = values if tag in RIS_LIST_TAGS else clean(" ".join(values))
+    if "series" in table:
+        extra.pop("series", None)
+        if series := text("series"):
+            extra["series"] = series
+    sn = text("issn")
+    if sn and ty not in RIS_BOOK_TYPES and (m := ISSN_RE.search(sn)):
+        sn = m.group(0).upper()  # "2325-9671 (electronic)" -> "2325-9671"
     return make_record(
-        title=first(entry.get("title"), entry.get("primary_title"), entry.get("translated_title")),
-        abstract=first(entry.get("abstract"), entry.get("notes_abstract")),
-        authors=split_authors(first(entry.get("authors"), entry.get("first_authors")) or []),
-        year=first(entry.get("year"), entry.get("publication_year"), entry.get("date")),
+        title=text("title"),
+        abstract=text("abstract"),
+        authors=authors,
+        year=text("year"),
         doi=doi,
-        venue=first(
-            entry.get("secondary_title") if ty not in {"BOOK"} else None,
-            entry.get("journal_name"),
-            entry.get("alternate_title3"),
-            entry.get("alternate_title1"),
-            entry.get("alternate_title2"),
-            entry.get("tertiary_title"),
-        ),
-        volume=entry.get("volume"),
-        issue=entry.get("number"),
-        pages=join_pages(entry.get("start_page"), entry.get("end_page")),
-        language=entry.get("language"),
+        pmid=pmid,
+        venue=text("venue"),
+        volume=text("volume"),
+        issue=text("issue"),
+        pages=join_pages(text("start_page"), text("end_page")),
+        language=text("language"),
         record_type=ty,
-        url=first(*[u for u in urls if "doi" not in u.lower()], *urls),
-        keywords=as_list(entry.get("keywords")),
-        isbn=entry.get("issn") if ty in {"BOOK", "CHAP", "EBOOK", "ECHAP"} else None,
-        source_record_id=first(entry.get("id"), entry.get("accession_number")),
-        raw=_plain(entry),
+        url=first(*[u for u in links if "doi.org" not in u.lower()], *links),
+        keywords=[k for t in ("KW", "DE") for v in tags.get(t, []) if (k := clean(v))],
+        isbn=sn if ty in RIS_BOOK_TYPES else None,
+        issn=sn if ty not in RIS_BOOK_TYPES else None,
+        source_record_id=first(accession, id_from_links(links), text("export_id")),
+        database=database,
+        raw=tags,
         raw_format="ris",
+        extra=extra,
     )
 
 
@@ -113,13 +185,37 @@ def read(text: str, path: str) -> list[Record]:
 
     lines = check_structure(_normalise(text), path)
     expected = sum(1 for ln in lines if ln.startswith("ER  -"))
+    names = sorted({ln[:2] for ln in lines if ln[2:5] == "  -"} - {"ER"})
+    mapping = {t: t for t in names} | {"UK": "UK"}  # rispy files unmatched tags under UK
     try:
-        entries = rispy.RisParser(enforce_list_tags=False).parse_lines(iter(lines))
+        parser = rispy.RisParser(mapping=mapping, list_tags=[t for t in names if t != "TY"])
+        entries = parser.parse_lines(iter(lines))
     except Exception as e:  # noqa: BLE001 - rispy raises plain exceptions on odd input
         raise FormatError(f"RIS parser failed: {e}", path=path) from e
     if len(entries) != expected:
         raise FormatError(f"parsed {len(entries)} of {expected} RIS records", path=path)
-    return [to_record(entry) for entry in entries]
+    out = []
+    for entry in entries:
+        unknown = entry.pop("UK", {})
+        tags: dict[str, list[str]] = {}
+        for k, v in [*entry.items(), *(unknown.items() if isinstance(unknown, dict) else [])]:
+            values = [v] if isinstance(v, str) else list(v)
+            if k is None:  # longer tags rispy cannot place ("PMID  - 33355555")
+                for line in values:
+                    if m := re.match(r"^([A-Z][A-Z0-9]{1,3})\s+-\s*(.*)$", line):
+                        tags.setdefault(m.group(1), []).append(m.group(2).strip())
+            else:
+                tags.setdefault(str(k), []).extend(values)
+        out.append(to_record(_join_wrapped(tags)))
+    return out
+
+
+def _join_wrapped(tags: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Untagged continuation lines: items of list tags (EndNote's KW/AD/N1), text elsewhere."""
+    return {
+        t: v if t in RIS_LIST_TAGS or len(v) < 2 else [" ".join(x.strip() for x in v)]
+        for t, v in tags.items()
+    }
 
 
 def source_name(text: str) -> str | None:
