@@ -26,6 +26,23 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def busy_timeout() -> float:
+    """Seconds a writer waits for another process's write lock (``REVIEW_BUSY_TIMEOUT``, 30)."""
+    raw = os.environ.get("REVIEW_BUSY_TIMEOUT")
+    try:
+        value = float(raw) if raw else 30.0
+    except ValueError:
+        raise WorkspaceError(f"REVIEW_BUSY_TIMEOUT must be a number of seconds, got {raw!r}")
+    return max(value, 0.0)
+
+
+class WorkspaceBusy(WorkspaceError, sqlite3.OperationalError):
+    """Another process held the write lock past the busy timeout; nothing was changed.
+
+    Also an ``sqlite3.OperationalError``, so code that retries on "database is locked" keeps working.
+    """
+
+
 def default_reviewer() -> str:
     env = os.environ.get("REVIEW_REVIEWER")
     if env:
@@ -46,6 +63,7 @@ class Workspace:
     def __init__(self, db: sqlite_utils.Database, path: Path):
         self.db = db
         self.path = path
+        self._savepoints = 0
 
     @classmethod
     def open(cls, path: str | Path, create: bool = False) -> Workspace:
@@ -60,12 +78,13 @@ class Workspace:
         if create:
             p.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
+            timeout = busy_timeout()
+            conn = sqlite3.connect(str(p), timeout=timeout, check_same_thread=False)
             db = sqlite_utils.Database(conn)
+            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             db.execute("PRAGMA foreign_keys = OFF")
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA busy_timeout = 30000")
             names = db.table_names()
         except sqlite3.DatabaseError as e:
             raise WorkspaceError(f"not a review workspace ({e})", path=str(p))
@@ -105,12 +124,43 @@ class Workspace:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """All-or-nothing: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any exception."""
+        """All-or-nothing: ``BEGIN IMMEDIATE`` ... ``COMMIT``, ``ROLLBACK`` on any exception.
+
+        IMMEDIATE takes the write lock up front, so a second writer waits (busy timeout) before
+        its first statement instead of failing half-way with "database is locked"; if the wait
+        runs out, ``WorkspaceBusy`` is raised and nothing has changed. Inside an open transaction
+        (ours or sqlite-utils' ``atomic()``) a block is a SAVEPOINT: its failure rolls back only
+        its own writes, and the outermost transaction decides what is committed.
+        """
         conn = self.db.conn
         if conn.in_transaction:
-            yield self.db  # nested: the outer transaction decides
+            self._savepoints += 1
+            name = f"review_sp_{self._savepoints}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:  # a RAISE(ROLLBACK) may already have ended it
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            else:
+                if conn.in_transaction:
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+            finally:
+                self._savepoints -= 1
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            raise WorkspaceBusy(
+                f"the workspace is busy (database is locked): another review process has held the write lock for "
+                f"more than {busy_timeout():g} s (an import, dedup, harvest or bundle?); nothing "
+                "was changed, try again when it finishes (REVIEW_BUSY_TIMEOUT sets the wait)",
+                path=str(self.path),
+            ) from e
         try:
             yield self.db
         except BaseException:
