@@ -54,6 +54,9 @@ def import_cmd(
             f"{f.path}: {f.format}, {f.records_found} records found, {f.records_stored} stored "
             f"(source {f.source!r}, search {searches})"
         )
+    for f in report.imported:
+        for warning in f.warnings:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
     for _path, message in report.bad:
         click.secho(f"skipped bad file: {message}", fg="yellow", err=True)
     click.echo(f"{report.records_stored} records stored from {len(report.imported)} file(s).")

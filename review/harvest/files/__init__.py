@@ -16,7 +16,7 @@ from ...errors import FormatError
 from ...models import Record
 from ..formats import FILE_FORMATS
 from . import bibtex, csvfmt, endnote, jsonfmt, medline, reflist, ris, xlsx
-from .encoding import read_text
+from .encoding import read_text_checked
 
 FORMATS: tuple[str, ...] = FILE_FORMATS
 _EXTENSIONS = {
@@ -45,6 +45,7 @@ class ParsedFile:
     source: str  # default source name for the search log
     encoding: str
     records: list[Record] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # mixed encodings, ragged rows, ...
 
 
 def detect(path: str | Path, text: str) -> str:
@@ -89,7 +90,7 @@ def parse_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     if fmt == "xlsx" or (fmt is None and xlsx.looks_like(p)):
         rows, sheet_fmt, sheet_source = xlsx.read(p)
         return ParsedFile(p, sheet_fmt, sheet_source or p.name, encoding="xlsx", records=rows)
-    text, enc = read_text(p)
+    text, enc, warnings = read_text_checked(p)
     if not text.strip():
         raise FormatError("empty file", path=str(p))
     kind = fmt or detect(p, text)
@@ -112,13 +113,13 @@ def parse_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     elif kind == "endnote":
         records = endnote.read_tagged(text, name)
     elif kind == "csv":
-        records, kind, source = csvfmt.read(text, name)
+        records, kind, source = csvfmt.read(text, name, warnings)
     elif kind == "reflist":
         records = reflist.read(text, name)
     else:
         records, kind = jsonfmt.read(text, name)
         source = _SOURCES.get(kind)
-    return ParsedFile(path=p, format=kind, source=source or p.name, encoding=enc, records=records)
+    return ParsedFile(p, kind, source or p.name, enc, records, warnings)
 
 
 def read_file(path: str | Path, fmt: str | None = None) -> list[Record]:

@@ -208,7 +208,9 @@ def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
     )
 
 
-def read(text: str, path: str) -> tuple[list[Record], str, str | None]:
+def read(
+    text: str, path: str, warnings: list[str] | None = None
+) -> tuple[list[Record], str, str | None]:
     """Records, format name and default source name."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     delim = _delimiter(text, path)
@@ -218,7 +220,7 @@ def read(text: str, path: str) -> tuple[list[Record], str, str | None]:
     except (StopIteration, csv.Error) as e:
         raise FormatError("empty or unreadable CSV header", path=path, where="line 1") from e
     try:
-        return read_rows(header, reader, path)
+        return read_rows(header, reader, path, warnings=warnings)
     except csv.Error as e:
         raise FormatError(f"malformed CSV ({e})", path=path, where=f"line {reader.line_num}") from e
 
@@ -230,6 +232,7 @@ def read_rows(
     *,
     header_at: str = "line 1",
     generic: str = "csv",
+    warnings: list[str] | None = None,
 ) -> tuple[list[Record], str, str | None]:
     """Records from a header and its data rows (CSV lines or spreadsheet rows), mapped by the
     same column names; format name and default source name as for :func:`read` (``generic``
@@ -246,13 +249,24 @@ def read_rows(
     fmt, source = flavour(header)
     fmt = generic if fmt == "csv" else fmt
     records: list[Record] = []
-    for values in rows:
+    ragged: list[str] = []
+    for n, values in enumerate(rows, 2):
         if not any(v.strip() for v in values):
             continue
+        if len(values) != len(header):
+            ragged.append(f"row {n}: {len(values)} fields")
         row: dict[str, Any] = dict(zip(header, values, strict=False))
         if len(values) > len(header):  # Scopus sometimes adds a column the header lacks
             row["_extra_fields"] = list(values[len(header) :])
         records.append(row_record(row, cols, fmt))
     if not records:
         raise FormatError("no data rows", path=path)
+    if ragged and warnings is not None:
+        more = f" (and {len(ragged) - 10} more)" if len(ragged) > 10 else ""
+        warnings.append(
+            f"{path}: {len(ragged)} ragged row(s), the header has {len(header)} fields: "
+            + "; ".join(ragged[:10])
+            + more
+            + " - short rows leave later columns empty, long rows' extra fields are kept in raw"
+        )
     return records, fmt, source

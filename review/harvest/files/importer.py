@@ -22,6 +22,7 @@ class FileResult:
     records_found: int
     records_stored: int
     search_ids: list[int] = field(default_factory=list)  # one per database the file names
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +102,14 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
             sids.append(sid)
             found, stored = found + len(records), stored + len(ids)
     return FileResult(
-        str(parsed.path), parsed.format, ", ".join(groups), sids[0], found, stored, sids
+        str(parsed.path),
+        parsed.format,
+        ", ".join(groups),
+        sids[0],
+        found,
+        stored,
+        sids,
+        list(parsed.warnings),
     )
 
 
