@@ -1,9 +1,12 @@
 """The screening app: one record at a time, keyboard first, every action committed at once.
 
-The app is a shell over ``review.screen.queue`` and ``review.screen.actions``. The next record is a
-few indexed queries on the main connection (the decision is committed before it appears); ranking,
-progress and the stopping estimate run in thread workers, each with its own SQLite connection;
-relevance ranking runs in a child process (``ranker.py``) so it never holds this process's GIL.
+The app is a shell over ``review.screen.queue`` and ``review.screen.actions`` built on the shared
+base app (``base.py``: layout, keys, help, errors, writes that wait for another process). Per key
+it reads only the work in hand through indexes (``tests/test_tui_sql.py`` traces every statement
+and fails on a table scan): the decision is committed (or queued while another process writes),
+the next record is picked from the in-memory order and rendered. Ranking, progress and the
+stopping estimate run in thread workers, each with its own SQLite connection; relevance ranking
+runs in a child process (``ranker.py``) so it never holds this process's GIL.
 """
 
 from __future__ import annotations
@@ -15,11 +18,9 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Header, HelpPanel
+from textual.widget import Widget
 
-from ...errors import ReviewError
 from ...share.agreement import visible_decisions
-from ...store import Workspace
 from .. import actions
 from ..queue import (
     ScreenQueue,
@@ -32,8 +33,10 @@ from ..queue import (
     screened_work_ids,
 )
 from .background import BackgroundMixin
+from .base import ReviewApp
 from .countries import CountriesMixin
-from .keys import ACTIONS, BINDINGS, keymap
+from .keys import ACTIONS, SCREEN_BINDINGS, keymap
+from .live import MergeWatch, absorbed_into, decide_on_survivor
 from .palette import ScreenCommands
 from .ranker import RankProcess
 from .widgets import (
@@ -49,13 +52,12 @@ RERANK_EVERY = 10  # decisions between background re-rankings (relevance order)
 STOP_DELAY = 1.0  # seconds without a keypress before the stopping estimate is refreshed
 
 
-class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
+class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
     """``ScreenApp(db_path, stage, reviewer, order)``; keys rebindable via the protocol's [keys]."""
 
-    CSS_PATH = "app.tcss"
     TITLE = "review screen"
     COMMANDS = App.COMMANDS | {ScreenCommands}
-    BINDINGS = BINDINGS
+    BINDINGS = SCREEN_BINDINGS
     ACTIONS = ACTIONS
 
     def __init__(
@@ -68,10 +70,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
     ) -> None:
         from ...store import default_reviewer
 
-        super().__init__()
-        self.db_path = Path(db_path)
-        self.ws = Workspace.open(self.db_path)
-        self.proto = self.ws.protocol()
+        super().__init__(db_path)
         stages = self.proto.stages if self.proto else ("title-abstract", "full-text")
         self.stage = check_stage(self.ws, stage or stages[0])
         self.reviewer = reviewer or default_reviewer()
@@ -95,6 +94,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
         self._stop_busy = self._stop_dirty = False
         self._stop_timer: Timer | None = None
         self.stop_delay = STOP_DELAY
+        self.merges = MergeWatch.start(self.ws)
         self.sub_title = f"{self.stage} · {self.reviewer}"
         # defaults < the protocol's [keys] < the user's $REVIEW_CONFIG / ~/.config/review/config.toml
         keys = keymap(
@@ -104,14 +104,15 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
             self.set_keymap(keys)
 
     # -- layout ---------------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def compose_main(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield RecordView(id="record")
                 yield ProgressPanel(id="progress")
             yield CriteriaPanel(id="criteria")
-        yield Footer()
+
+    def scroll_target(self) -> Widget | None:
+        return self.query_one(RecordView)
 
     def on_mount(self) -> None:
         self.query_one(CriteriaPanel).set_protocol(self.proto)
@@ -125,7 +126,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
 
     def on_unmount(self) -> None:
         self.ranker.close()
-        self.ws.close()
+        super().on_unmount()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("attach", "not_retrieved"):
@@ -134,14 +135,40 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
 
     # -- showing records ------------------------------------------------------------------------
     def show_frontier(self) -> None:
+        """The next unscreened work: undone ones first, then the ranked queue.
+
+        Works with a queued (not yet committed) decision are skipped; so are works another
+        process merged away meanwhile, and works a split re-activated come back first."""
         self.cursor, self.jumped = None, False
+        self._follow_merges()
+        unsaved = set(self.writes_pending)
         while self.pending:
             wid = self.pending[-1]
-            if current_decision(self.ws, wid, self.stage, self.reviewer) is None:
+            if (
+                wid not in unsaved
+                and absorbed_into(self.ws, wid) is None
+                and current_decision(self.ws, wid, self.stage, self.reviewer) is None
+            ):
                 self.show(wid)
                 return
             self.pending.pop()
-        self.show(self.queue.next_work(self.ws))
+        nxt = self.queue.next_work(self.ws, exclude=unsaved)
+        while nxt is not None and (into := absorbed_into(self.ws, nxt)) is not None:
+            self.queue.skip.add(nxt)
+            self.notify(f"work #{nxt} was merged into #{into} by another review command; skipped")
+            nxt = self.queue.next_work(self.ws, exclude=unsaved)
+        self.show(nxt)
+
+    def _follow_merges(self) -> None:
+        merged, back = self.merges.changes(self.ws)
+        if not back or self.full_text:  # later stages: the next ranking brings them back
+            return
+        fresh = [w for w in back if current_decision(self.ws, w, self.stage, self.reviewer) is None]
+        for w in fresh:
+            self.queue.skip.discard(w)
+        self.queue.order[self.queue.pos : self.queue.pos] = fresh
+        if fresh:
+            self.notify(f"{len(fresh)} work(s) re-activated by an undone merge: shown next")
 
     def show(self, work_id: int | None) -> None:
         self.current = work_id
@@ -187,14 +214,19 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
 
     # -- actions --------------------------------------------------------------------------------
     def _decide(self, decision: str, reason: str | None = None) -> None:
+        """Commit (or queue, while another process writes) and show the next record at once."""
         wid = self.current
         if wid is None:
             self.notify("nothing to decide here", severity="warning")
             return
-        try:
-            actions.decide(self.ws, wid, self.stage, self.reviewer, decision, reason, origin="tui")
-        except ReviewError as e:
-            self.notify(str(e), severity="error")
+        stage, reviewer = self.stage, self.reviewer
+        state = self.write(
+            lambda ws: decide_on_survivor(ws, wid, stage, reviewer, decision, reason),
+            done=self._saved,
+            what=f"{decision} on work #{wid}",
+            key=wid,
+        )
+        if state == "failed":
             return
         if wid in self.done and self.cursor is not None:
             self.cursor += 1  # revisiting: keep its place, move on
@@ -202,15 +234,23 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
             if wid in self.done:
                 self.done.remove(wid)
             self.done.append(wid)
+        if self.cursor is not None and self.cursor < len(self.done):
+            self.show(self.done[self.cursor])
+        else:
+            self.show_frontier()
+
+    def _saved(self, res: dict[str, Any]) -> None:
+        """After the commit: progress and ranking catch up in workers, off the key path."""
+        if res["decided_on"] != res["work_id"]:
+            self.notify(
+                f"work #{res['work_id']} was merged into #{res['decided_on']} by another review"
+                f" command: your decision is recorded on #{res['decided_on']}"
+            )
         self.since_rank += 1
         self.refresh_progress()
         if self.order != "oldest" and self.since_rank >= RERANK_EVERY:
             self.since_rank = 0
             self.request_rank()
-        if self.cursor is not None and self.cursor < len(self.done):
-            self.show(self.done[self.cursor])
-        else:
-            self.show_frontier()
 
     def action_include(self) -> None:
         self._decide("include")
@@ -224,11 +264,14 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
         ask_reason(self, self.proto, lambda code: self._decide("exclude", code))
 
     def action_undo(self) -> None:
-        try:
-            res = actions.undo_last(self.ws, self.stage, self.reviewer, origin="tui")
-        except ReviewError as e:
-            self.notify(str(e), severity="error")
-            return
+        stage, reviewer = self.stage, self.reviewer
+        self.write(
+            lambda ws: actions.undo_last(ws, stage, reviewer, origin="tui"),
+            done=self._undone,
+            what="undo",
+        )
+
+    def _undone(self, res: dict[str, Any] | None) -> None:
         if res is None:
             self.notify("nothing to undo")
             return
@@ -245,49 +288,62 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
         self.notify(f"undid decision #{res['undone']} on work #{wid}")
 
     def _prompt_then(self, title: str, placeholder: str, fn: Any) -> None:
+        """Ask for a line of text, then write ``fn(ws, work_id, value)`` and re-show the work."""
         wid = self.current
         if wid is None:
             return
 
         def done(value: str | None) -> None:
-            if not value:
-                return
-            try:
-                fn(wid, value)
-            except ReviewError as e:
-                self.notify(str(e), severity="error")
-                return
-            if self.current == wid:
-                self.show(wid)
+            if value:
+                self.write(lambda ws: fn(ws, wid, value), done=lambda _: self._reshow(wid), key=wid)
 
         self.push_screen(PromptScreen(title, placeholder), done)
+
+    def _reshow(self, wid: int) -> None:
+        if self.current == wid:
+            self.show(wid)
 
     def action_note(self) -> None:
         self._prompt_then(
             "Note", "text",
-            lambda w, v: actions.add_note(self.ws, w, v, self.reviewer, self.stage),
+            lambda ws, w, v: actions.add_note(ws, w, v, self.reviewer, self.stage),
         )  # fmt: skip
 
     def action_tag(self) -> None:
-        def tag(w: int, v: str) -> None:
+        def tag(ws: Any, w: int, v: str) -> None:
             if v.startswith("-"):
-                actions.tag(self.ws, w, v[1:], self.reviewer, action="remove")
+                actions.tag(ws, w, v[1:], self.reviewer, action="remove")
             else:
-                actions.tag(self.ws, w, v, self.reviewer)
+                actions.tag(ws, w, v, self.reviewer)
 
         self._prompt_then("Tag (prefix - to remove)", "tag", tag)
 
     def action_attach(self) -> None:
-        self._prompt_then("Attach PDF", "path/to/file.pdf", self.attach_in_worker)
+        wid = self.current
+        if wid is None:
+            return
+
+        def attach(path: str | None) -> None:
+            if path:
+                self.attach_in_worker(wid, path)
+
+        self.push_screen(PromptScreen("Attach PDF", "path/to/file.pdf"), attach)
 
     def action_not_retrieved(self) -> None:
         if self.current is None or not self.full_text:
             return
         wid = self.current
-        actions.mark_not_retrieved(self.ws, wid, self.reviewer)
+        reviewer = self.reviewer
+        state = self.write(
+            lambda ws: actions.mark_not_retrieved(ws, wid, reviewer),
+            done=lambda _: self.refresh_progress(),
+            what="not retrieved",
+            key=wid,
+        )
+        if state == "failed":
+            return
         self.queue.skip.add(wid)
         self.notify(f"work #{wid} marked not retrieved")
-        self.refresh_progress()
         if self.cursor is None and not self.jumped:
             self.show_frontier()
         else:
@@ -327,14 +383,3 @@ class ScreenApp(CountriesMixin, BackgroundMixin, App[None]):
                 self.show(work_id)
 
         self.push_screen(PromptScreen("Search titles and abstracts", "words…"), query)
-
-    def action_scroll(self, lines: int) -> None:
-        view = self.query_one(RecordView)
-        view.scroll_relative(y=lines, animate=False)
-
-    def action_help(self) -> None:
-        panels = self.screen.query(HelpPanel)
-        if panels:
-            panels.remove()
-        else:
-            self.action_show_help_panel()

@@ -8,6 +8,7 @@ thread only waits for it, so key handling never contends with it for the GIL.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,9 +144,20 @@ class BackgroundMixin(_Base):
 
     @work(thread=True, group="attach")
     def attach_in_worker(self, work_id: int, path: str) -> None:
+        """Copy and read the PDF off the UI thread; waits (and says so) while another process
+        holds the write lock."""
+        from .base import WAITING, is_locked
+
         ws = Workspace.open(self.db_path)
         try:
-            doc = actions.attach_pdf(ws, work_id, path, self.reviewer)
+            while True:
+                try:
+                    doc = actions.attach_pdf(ws, work_id, path, self.reviewer)
+                    break
+                except sqlite3.OperationalError as e:
+                    if not is_locked(e):
+                        raise
+                    self.call_from_thread(self.notify, WAITING, severity="warning")
         except ReviewError as e:
             self.call_from_thread(self.notify, str(e), severity="error")
             return

@@ -14,16 +14,16 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, HelpPanel, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
-from ...errors import ReviewError
 from ...protocol import Protocol
-from ...store import Workspace
 from .. import actions
 from ..queue import check_stage, stages_of
+from .base import ReviewApp
 from .widgets import CriteriaPanel, PromptScreen, RecordView, ask_reason
 
 BLIND_NOTE = (
@@ -39,13 +39,7 @@ BINDINGS: list[BindingType] = [
     Binding("n", "note", "Note", id="note"),
     Binding("right,j", "move(1)", "Skip", id="forward"),
     Binding("left,k", "move(-1)", "Back", id="previous"),
-    Binding("question_mark", "help", "Help", id="help"),
-    Binding("q", "quit", "Quit", id="quit"),
-    Binding("down", "scroll(1)", "Scroll down", show=False),
-    Binding("up", "scroll(-1)", "Scroll up", show=False),
-    Binding("pagedown,space", "scroll(20)", "Page down", show=False),
-    Binding("pageup", "scroll(-20)", "Page up", show=False),
-]
+]  # + help, quit and scrolling from the base app
 
 
 def decisions_table(decisions: dict[str, dict[str, Any]], proto: Protocol | None) -> Table:
@@ -96,11 +90,11 @@ class DecisionsPanel(Static):
         self.update(Text(BLIND_NOTE, style="dim italic"))
 
 
-class ConflictApp(App[None]):
+class ConflictApp(ReviewApp):
     """``ConflictApp(db_path, stage, resolver)``: resolve disagreements one by one."""
 
-    CSS_PATH = "app.tcss"
     TITLE = "review screen --conflicts"
+    HELP = BLIND_NOTE
     BINDINGS = BINDINGS
 
     def __init__(
@@ -108,10 +102,7 @@ class ConflictApp(App[None]):
     ) -> None:
         from ...store import default_reviewer
 
-        super().__init__()
-        self.db_path = Path(db_path)
-        self.ws = Workspace.open(self.db_path)
-        self.proto = self.ws.protocol()
+        super().__init__(db_path)
         self.stage = check_stage(self.ws, stage or stages_of(self.ws)[0])
         self.resolver = resolver or default_reviewer()
         self.items: list[dict[str, Any]] = []
@@ -120,24 +111,21 @@ class ConflictApp(App[None]):
         self.resolved = 0
         self.sub_title = f"{self.stage} · resolving as {self.resolver}"
         if self.proto and self.proto.keys:  # the screening app's rebinds, where the ids match
-            ids = {b.id for b in BINDINGS if isinstance(b, Binding) and b.id}
-            self.set_keymap({k: v for k, v in self.proto.keys.items() if k in ids})
+            self.use_keys(dict(self.proto.keys))
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def compose_main(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield RecordView(id="record")
                 yield DecisionsPanel(id="decisions")
             yield CriteriaPanel(id="criteria")
-        yield Footer()
+
+    def scroll_target(self) -> Widget | None:
+        return self.query_one(RecordView)
 
     def on_mount(self) -> None:
         self.query_one(CriteriaPanel).set_protocol(self.proto)
         self.reload()
-
-    def on_unmount(self) -> None:
-        self.ws.close()
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -176,18 +164,29 @@ class ConflictApp(App[None]):
         if item is None:
             self.notify("no conflict to resolve", severity="warning")
             return
-        try:
-            resolve(
-                self.ws, work_id=item["work_id"], stage=self.stage, resolver=self.resolver,
-                decision=decision, reason=reason, note=self.note,
-            )  # fmt: skip
-        except ReviewError as e:
-            self.notify(str(e), severity="error")
-            return
-        self.resolved += 1
-        self.note = None
-        self.notify(f"work #{item['work_id']}: {decision}{' ' + reason if reason else ''}")
-        self.reload()  # the resolved work leaves the list; the same index is the next conflict
+        wid, stage, resolver, note = item["work_id"], self.stage, self.resolver, self.note
+
+        def saved(_: Any) -> None:
+            self.resolved += 1
+            self.notify(f"work #{wid}: {decision}{' ' + reason if reason else ''}")
+            self.reload()  # the resolved work leaves the list; the same index is the next one
+
+        state = self.write(
+            lambda ws: resolve(
+                ws,
+                work_id=wid,
+                stage=stage,
+                resolver=resolver,
+                decision=decision,
+                reason=reason,
+                note=note,
+            ),  # fmt: skip
+            done=saved,
+            what=f"resolution of work #{wid}",
+            key=wid,
+        )
+        if state != "failed":
+            self.note = None
 
     def action_resolve(self, decision: str) -> None:
         self._resolve(decision)
@@ -214,14 +213,3 @@ class ConflictApp(App[None]):
         self.index = (self.index + step) % len(self.items)
         self.note = None
         self.show()
-
-    def action_scroll(self, lines: int) -> None:
-        self.query_one(RecordView).scroll_relative(y=lines, animate=False)
-
-    def action_help(self) -> None:
-        panels = self.screen.query(HelpPanel)
-        if panels:
-            panels.remove()
-        else:
-            self.action_show_help_panel()
-            self.notify(BLIND_NOTE, timeout=6)

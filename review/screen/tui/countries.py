@@ -8,7 +8,7 @@ and survives re-detection). An unknown country is shown as a notification; the a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ReviewError
 from ...store import Workspace
@@ -69,6 +69,12 @@ class CountriesMixin(_Base):
     def show(self, work_id: int | None) -> None:  # provided by ScreenApp
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # provided by ReviewApp (a stub here would shadow it in the MRO)
+
+        def write(
+            self, fn: Any, done: Any = None, what: str = "change", key: Any = None
+        ) -> str: ...
+
     def countries_line(self, work_id: int) -> str:
         try:
             found = work_countries(self.ws, work_id)
@@ -86,16 +92,19 @@ class CountriesMixin(_Base):
             return
 
         def done(value: str | None) -> None:
-            if not value:
-                return
-            try:
-                changed = apply_changes(self.ws, wid, value, self.reviewer)
-            except ReviewError as e:
-                self.notify(str(e), severity="error")
-                changed = []
-            if changed:
-                self.notify(f"work #{wid}: countries {' '.join(changed)}")
-            if self.current == wid:
-                self.show(wid)
+            if value:
+                reviewer = self.reviewer
+                self.write(
+                    lambda ws: apply_changes(ws, wid, value, reviewer),
+                    done=lambda changed: self._countries_changed(wid, changed),
+                    what="countries",
+                    key=wid,
+                )
 
         self.push_screen(PromptScreen(PROMPT, "+ZA, -MW, Mozambique"), done)
+
+    def _countries_changed(self, wid: int, changed: list[str]) -> None:
+        if changed:
+            self.notify(f"work #{wid}: countries {' '.join(changed)}")
+        if self.current == wid:
+            self.show(wid)

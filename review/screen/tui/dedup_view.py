@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, HelpPanel, Static
@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, HelpPanel, Static
 from ...errors import ReviewError
 from ...store import Workspace
 from .. import actions
+from .base import ReviewApp
 
 ABSTRACT_CHARS = 600
 
@@ -87,7 +88,7 @@ class PairSide(VerticalScroll, can_focus=False):
         return content.plain if isinstance(content, Text) else str(content)
 
 
-class DedupApp(App[None]):
+class DedupApp(ReviewApp):
     """``DedupApp(db_path, actor)``: decide pending duplicate pairs one by one."""
 
     CSS_PATH = "app.tcss"

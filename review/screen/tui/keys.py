@@ -19,8 +19,10 @@ from pathlib import Path
 from textual.binding import Binding, BindingType
 
 from ...errors import ScreenError
+from .base import BASE_BINDINGS
 
-BINDINGS: list[BindingType] = [
+# the screening app's own keys; help, quit and scrolling come from the base app (BASE_BINDINGS)
+SCREEN_BINDINGS: list[BindingType] = [
     Binding("i", "include", "Include", id="include"),
     Binding("e", "exclude", "Exclude", id="exclude"),
     Binding("m", "maybe", "Maybe", id="maybe"),
@@ -33,13 +35,8 @@ BINDINGS: list[BindingType] = [
     Binding("slash", "search", "Search", id="search"),
     Binding("a", "attach", "Attach PDF", id="attach"),
     Binding("r", "not_retrieved", "Not retrieved", id="not_retrieved"),
-    Binding("question_mark", "help", "Help", id="help"),
-    Binding("q", "quit", "Quit", id="quit"),
-    Binding("down", "scroll(1)", "Scroll down", show=False),
-    Binding("up", "scroll(-1)", "Scroll up", show=False),
-    Binding("pagedown,space", "scroll(20)", "Page down", show=False),
-    Binding("pageup", "scroll(-20)", "Page up", show=False),
 ]
+BINDINGS: list[BindingType] = [*SCREEN_BINDINGS, *BASE_BINDINGS]  # what [keys] may rebind
 ACTIONS: list[tuple[str, str, str]] = [
     ("include", "Include", "Include this record"),
     ("exclude", "Exclude…", "Exclude, then pick the protocol's reason with 1-9"),
