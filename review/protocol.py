@@ -56,6 +56,7 @@ class Protocol:
     regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     seed_themes: tuple[str, ...] = ()
     blind: bool = False
+    maybe: str = "advance"  # [screening] maybe: "advance" (a vote to go on) | "undecided"
     target_recall: float = 0.95
     confidence: float = 0.95
     keys: dict[str, str] = field(default_factory=dict)
@@ -279,6 +280,9 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
     blind = scr.get("blind", False)
     if not isinstance(blind, bool):
         raise c.fail("screening.blind", "must be true or false")
+    maybe = scr.get("maybe", "advance")
+    if maybe not in ("advance", "undecided"):
+        raise c.fail("screening.maybe", f'must be "advance" or "undecided", got {maybe!r}')
     tr = scr.get("target_recall", 0.95)
     conf = scr.get("confidence", 0.95)
     for key, v in (("target_recall", tr), ("confidence", conf)):
@@ -324,6 +328,7 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
         regions=regions,
         seed_themes=c.list_of_str(themes.get("seeds"), "themes.seeds"),
         blind=blind,
+        maybe=maybe,
         target_recall=float(tr),
         confidence=float(conf),
         keys=dict(keys),

@@ -13,7 +13,8 @@ from .store.records import count_records, count_works, record_counts_by_arm, rec
 def summary(ws: Workspace) -> dict[str, Any]:
     proto = ws.protocol()
     searches = ws.db.execute(
-        "SELECT COUNT(*), SUM(status = 'complete'), SUM(status IN ('running','interrupted')) FROM searches"
+        "SELECT COUNT(*), SUM(status = 'complete'), SUM(status IN ('running','interrupted','failed')),"
+        " SUM(status = 'failed') FROM searches"
     ).fetchone()
     return {
         "workspace": str(ws.path),
@@ -25,7 +26,8 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "searches": {
             "total": searches[0] or 0,
             "complete": searches[1] or 0,
-            "unfinished": searches[2] or 0,
+            "unfinished": searches[2] or 0,  # running, interrupted or failed
+            "failed": searches[3] or 0,
         },
         "decisions": decision_counts(ws),
         "prisma": prisma.counts(ws),
@@ -61,14 +63,18 @@ def format_summary(s: dict[str, Any]) -> str:
     for name, n in s["sources"].items():
         lines.append(f"  {name:<40} {n:>7}")
     sr = s["searches"]
+    failed = f" ({sr['failed']} failed)" if sr.get("failed") else ""
     lines.append(
         f"Searches  {sr['total']} logged, {sr['complete']} complete, {sr['unfinished']} unfinished"
+        + failed
     )
     if s["decisions"]:
         lines.append("Decisions")
         for stage, c in s["decisions"].items():
+            conflict = f"  conflict {c['conflict']:>5}" if c.get("conflict") else ""
             lines.append(
                 f"  {stage:<16} include {c['include']:>5}  exclude {c['exclude']:>5}  maybe {c['maybe']:>5}"
+                + conflict
             )
     for stage, st in s.get("stopping", {}).items():
         recall = st.get("estimated_recall")

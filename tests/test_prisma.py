@@ -19,7 +19,7 @@ from review import prisma
 from review.cli import cli
 from review.errors import PrismaError
 from review.models import Record
-from review.prisma import check, csvfmt
+from review.prisma import check, csvfmt, flow, queries
 from review.prisma.svg import to_svg
 from review.store import now
 from review.store.decisions import record_decision, resolved_decisions
@@ -45,7 +45,7 @@ def merge(ws, keep: int, gone: int) -> None:
     with ws.transaction():
         rids = [r[0] for r in ws.db.execute("SELECT id FROM records WHERE work_id = ?", [gone])]
         ws.db.execute("UPDATE records SET work_id = ? WHERE work_id = ?", [keep, gone])
-        ws.db.execute("UPDATE works SET active = 0 WHERE id = ?", [gone])
+        ws.db.execute("UPDATE works SET active = 0, merged_into = ? WHERE id = ?", [keep, gone])
         ws.db.execute(
             "INSERT INTO merges (created_at, action, work_id, record_ids, from_work_ids, rule)"
             " VALUES (?, 'merge', ?, ?, ?, 'test')",
@@ -86,7 +86,7 @@ def build_full(ws) -> dict[str, list[int]]:
     merge(ws, oa[3], web[0])
     merge(ws, pdf[0], pdf[1])
     dbr = oa + sc[3:] + reg  # 12 + 2 + 2 = 16 works
-    # title/abstract: 6 excluded (4 E1, 2 E2), 9 included, 1 undecided ('maybe')
+    # title/abstract: 6 excluded (4 E1, 2 E2), 9 included, 1 'maybe' (a vote to go on: sought)
     for w in dbr[:4]:
         decide(ws, w, TA, "exclude", "E1")
     for w in dbr[4:6]:
@@ -95,7 +95,7 @@ def build_full(ws) -> dict[str, list[int]]:
         decide(ws, w, TA, "include")
     decide(ws, dbr[15], TA, "maybe")
     sought = dbr[6:15]
-    # 2 not retrieved; 7 assessed: 3 excluded (2 E3, 1 E4), 4 included
+    # 2 not retrieved; 7 assessed: 3 excluded (2 E3, 1 E4), 4 included; the maybe awaits
     retrieval(ws, sought[0], "not-retrieved")
     retrieval(ws, sought[1], "retrieved")
     retrieval(ws, sought[1], "not-retrieved")  # latest row counts
@@ -135,9 +135,10 @@ def test_full_review_numbers(ws):
     assert v["database_results"] == 17 and v["register_results"] == 2
     assert f.reasons("database_specific_results") == [("OpenAlex", 12), ("Scopus", 5)]
     assert v["duplicates"] == 3 and v["excluded_automatic"] == 0 and v["excluded_other"] == 0
-    assert v["records_screened"] == 16 and v["records_excluded"] == 6 and v["records_awaiting"] == 1
+    assert v["records_screened"] == 16 and v["records_excluded"] == 6 and v["records_awaiting"] == 0
     assert f.reasons("records_excluded_reasons") == [("E1", 4), ("E2", 2)]
-    assert v["dbr_sought_reports"] == 9 and v["dbr_notretrieved_reports"] == 2
+    assert v["dbr_sought_reports"] == 10 and v["dbr_notretrieved_reports"] == 2
+    assert v["dbr_awaiting"] == 1
     assert v["dbr_assessed"] == 7 and v["dbr_excluded"] == 3 and v["dbr_included"] == 4
     assert f.reasons("dbr_excluded_reasons") == [("E3", 2), ("E4", 1)]
     assert (
@@ -150,7 +151,7 @@ def test_full_review_numbers(ws):
     assert v["new_reports"] == 6 and v["new_studies"] == 6
     ids = check.check(f)
     assert all(i.ok for i in ids) and len(ids) >= 12
-    assert check.pending(f) == ["1 records awaiting screening"]
+    assert check.pending(f) == ["1 reports awaiting retrieval or full-text assessment"]
     # status keeps working through prisma.counts
     assert prisma.counts(ws)["records_screened"] == 16
 
@@ -189,7 +190,7 @@ def test_csv_template_values(ws):
         and vals["records_screened"] == "16"
         and vals["records_excluded"] == "6"
     )
-    assert vals["dbr_sought_reports"] == "9" and vals["dbr_notretrieved_reports"] == "2"
+    assert vals["dbr_sought_reports"] == "10" and vals["dbr_notretrieved_reports"] == "2"
     assert vals["dbr_assessed"] == "7" and vals["dbr_excluded"] == "E3, 2; E4, 1"
     assert vals["website_results"] == "4" and vals["organisation_results"] == "3"
     assert vals["other_sought_reports"] == "5" and vals["other_excluded"] == "E2, 1; E3, 1"
@@ -305,24 +306,35 @@ def test_source_name_with_comma_is_kept_in_svg_and_escaped_in_csv(ws):
     )
 
 
-def test_check_fails_on_fulltext_without_title_abstract_inclusion(ws):
+def test_fulltext_without_title_abstract_inclusion_is_not_counted_but_reported(ws):
     w = add(ws, "OpenAlex", "databases", "openalex", 3)
     decide(ws, w[0], TA, "exclude", "E1")
-    decide(ws, w[0], FT, "include")  # never included at title/abstract
+    decide(ws, w[0], FT, "include")  # never moved on at title/abstract
     f = prisma.compute(ws)
-    broken = [i.name for i in check.identities(f) if not i.ok]
-    assert "full text only after inclusion at title/abstract" in broken
-    with pytest.raises(PrismaError, match="full text only after inclusion"):
-        check.check(f)
+    check.check(f)
+    assert f["dbr_included"] == 0 and f["dbr_fulltext_not_sought"] == 1
+    assert any(n.startswith("1 works with full-text votes") for n in check.pending(f))
 
 
-def test_check_fails_when_not_retrieved_report_was_assessed(ws):
+def test_not_retrieved_report_assessed_anyway_counts_as_assessed(ws):
     w = add(ws, "OpenAlex", "databases", "openalex", 2)
     decide(ws, w[0], TA, "include")
     retrieval(ws, w[0], "not-retrieved")
     decide(ws, w[0], FT, "exclude", "E3")
-    broken = [i.name for i in check.identities(prisma.compute(ws)) if not i.ok]
-    assert broken == ["reports assessed (databases and registers)"]
+    f = prisma.compute(ws)
+    check.check(f)
+    assert f["dbr_assessed"] == 1 and f["dbr_notretrieved_reports"] == 0
+
+
+def test_check_fails_on_a_work_without_records(ws):
+    add(ws, "OpenAlex", "databases", "openalex", 2)
+    with ws.transaction():  # not something review does: a hand-edited database
+        ws.db.execute("INSERT INTO works (active, created_at, updated_at) VALUES (1, 'x', 'x')")
+    f = prisma.compute(ws)
+    broken = [i.name for i in check.identities(f) if not i.ok]
+    assert "every record is a work, a duplicate or removed" in broken
+    with pytest.raises(PrismaError, match="every record is a work"):
+        check.check(f)
 
 
 def test_automation_and_removed_records(ws):
@@ -359,10 +371,11 @@ def test_cli_check_explain_and_csv(ws, db_path, tmp_path):
     build_full(ws)
     r = CliRunner().invoke(cli, ["prisma", "--check", "--db", db_path])
     assert r.exit_code == 0, r.output
-    assert "ok" in r.output and "1 records awaiting screening" in r.output
+    assert "ok" in r.output and "1 reports awaiting retrieval" in r.output
     r = CliRunner().invoke(cli, ["prisma", "--explain", "--db", db_path])
     assert r.exit_code == 0, r.output
     assert "records_screened = 16" in r.output and "FROM dbr" in r.output
+    assert "  works: " in r.output and "  records: " in r.output
     out = tmp_path / "x" / "prisma.csv"
     r = CliRunner().invoke(cli, ["prisma", "-o", str(out), "--db", db_path])
     assert r.exit_code == 0, r.output
@@ -370,11 +383,33 @@ def test_cli_check_explain_and_csv(ws, db_path, tmp_path):
 
 
 def test_cli_check_fails_naming_identity(ws, db_path):
-    w = add(ws, "OpenAlex", "databases", "openalex", 2)
-    decide(ws, w[0], FT, "include")
+    add(ws, "OpenAlex", "databases", "openalex", 2)
+    with ws.transaction():
+        ws.db.execute("INSERT INTO works (active, created_at, updated_at) VALUES (1, 'x', 'x')")
     r = CliRunner().invoke(cli, ["prisma", "--check", "--db", db_path])
     assert r.exit_code == 1
-    assert "full text only after inclusion at title/abstract" in r.output
+    assert "every record is a work, a duplicate or removed" in r.output
+
+
+def test_cli_explain_one_number_lists_every_work_id(ws, db_path):
+    ids = build_full(ws)
+    r = CliRunner().invoke(cli, ["prisma", "--explain", "records_excluded", "--db", db_path])
+    assert r.exit_code == 0, r.output
+    listed = r.output.split("works: ")[1].strip().split(", ")
+    assert sorted(int(x) for x in listed) == sorted(ids["dbr"][:6])
+    assert r.output.startswith("records_excluded = 6")
+    r = CliRunner().invoke(cli, ["prisma", "--explain", "duplicates", "--db", db_path])
+    assert r.exit_code == 0 and r.output.count("(work ") == 3
+    r = CliRunner().invoke(cli, ["prisma", "--explain", "nonsense", "--db", db_path])
+    assert r.exit_code == 1 and "unknown PRISMA number 'nonsense'" in r.output
+
+
+def test_every_count_is_the_number_of_its_items(ws):
+    build_full(ws)
+    f = prisma.compute(ws)
+    for q in queries.QUERIES:
+        if q.items_sql is not None:
+            assert len(flow.items(ws, f, q.name)) == f[q.name], q.name
 
 
 def test_cli_unknown_format(ws, db_path, tmp_path):

@@ -19,7 +19,16 @@ from ._common import db_option, open_ws
 @click.option(
     "--dpi", type=click.IntRange(36, 1200), default=200, show_default=True, help="PNG resolution."
 )
-@click.option("--explain", is_flag=True, help="Print each number with the SQL query behind it.")
+@click.option(
+    "--explain",
+    "explain",
+    is_flag=False,
+    flag_value="*",
+    default=None,
+    metavar="[NUMBER]",
+    help="Print each number with its SQL and the work ids it counts; --explain NAME"
+    " (e.g. records_excluded) lists every id of one number.",
+)
 @click.option(
     "--check",
     "check_",
@@ -35,7 +44,7 @@ from ._common import db_option, open_ws
 def prisma_cmd(
     output: str | None,
     dpi: int,
-    explain: bool,
+    explain: str | None,
     check_: bool,
     reasons_at_screening: bool,
     db_path: str,
@@ -45,7 +54,8 @@ def prisma_cmd(
     \b
     review prisma -o exports/prisma.svg          # also .pdf .png (--dpi) .html .csv
     review prisma --check                        # verify the arithmetic
-    review prisma --explain                      # every number with its SQL
+    review prisma --explain                      # every number with its SQL and work ids
+    review prisma --explain records_excluded     # one number down to all its work ids
     The .csv is the PRISMA2020 R package's template (PRISMA_flowdiagram).
     """
     from ..prisma import compute
@@ -56,7 +66,8 @@ def prisma_cmd(
     ws = open_ws(db_path)
     flow = compute(ws, reasons_at_screening=reasons_at_screening)
     if explain:
-        click.echo(explain_text(flow))
+        box = None if explain == "*" else explain
+        click.echo(explain_text(flow, ws, box=box))
     if check_:
         for ident in identities(flow):
             click.echo(str(ident))

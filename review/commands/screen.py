@@ -105,6 +105,13 @@ def decide(
         raise click.UsageError("give exactly one of --include, --exclude REASON, --maybe, --undo")
     ws = open_ws(db_path)
     stage = stage or stages_of(ws)[0]
+    target = actions.survivor(ws, work_id)
+    if target != work_id:
+        click.echo(
+            f"work {work_id} was merged into work {target}; its decisions count there,"
+            f" so this one is recorded on work {target}"
+        )
+        work_id = target
     if undo:
         res = actions.undo_last(ws, stage, reviewer, origin="cli", work_id=work_id)
         if res is None:
@@ -139,7 +146,10 @@ def attach(work_id: int, pdf: str, reviewer: str, db_path: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
 def history(work_id: int, reviewer: str | None, as_json: bool, db_path: str) -> None:
-    """The full log of WORK_ID: every decision, undo, note, tag and retrieval, oldest first."""
+    """The full log of WORK_ID: every decision, undo, note, tag and retrieval, oldest first.
+
+    Events logged on works later merged into WORK_ID are listed too, marked
+    "(on work N, merged into WORK_ID)": their decisions count for WORK_ID."""
     from ..screen import actions
 
     ws = open_ws(db_path)
@@ -149,14 +159,22 @@ def history(work_id: int, reviewer: str | None, as_json: bool, db_path: str) -> 
         return
     work = actions.get_work(ws, work_id)
     click.echo(f"work {work_id}: {work['title'] or '(no title)'}")
+    from ..store.decisions import final_work
+
+    final = final_work(ws, work_id)
+    if final != work_id:
+        click.echo(
+            f"  merged into work {final}: its decisions count there (review history {final})"
+        )
     if not events:
         click.echo("  (no events)")
     for e in events:
         stage = f" [{e['stage']}]" if e["stage"] else ""
         extra = f"  — {e['note']}" if e["note"] else ""
         origin = f" ({e['origin']})" if e["origin"] else ""
+        on = f"  (on work {e['work_id']}, merged into {work_id})" if e.get("absorbed") else ""
         click.echo(
-            f"  {e['at'][:19]}  {e['kind']:<9} {e['reviewer'] or '-':<12}{stage} {e['value']}{extra}{origin}"
+            f"  {e['at'][:19]}  {e['kind']:<9} {e['reviewer'] or '-':<12}{stage} {e['value']}{extra}{origin}{on}"
         )
 
 

@@ -74,16 +74,30 @@ def searches(as_json: bool, db_path: str) -> None:
     from ..store.records import searches as list_searches
 
     rows = list_searches(open_ws(db_path))
+    for r in rows:  # the PRISMA category of a gray-literature batch (add-web/add-pdf --kind)
+        r["source_kind"] = _source_kind(r.get("params"))
     if as_json:
         echo_json(rows)
         return
     for r in rows:
+        kind = r["kind"] + (f"/{r['source_kind']}" if r["source_kind"] else "")
         click.echo(
-            f"#{r['id']:<4} {r['started_at'][:19]}  {r['source']:<28} {r['arm']:<9} {r['kind']:<8} "
+            f"#{r['id']:<4} {r['started_at'][:19]}  {r['source']:<28} {r['arm']:<9} {kind:<8} "
             f"found {r['records_found'] if r['records_found'] is not None else '-':>6} "
             f"stored {r['records_stored'] if r['records_stored'] is not None else '-':>6}  {r['status']}"
             f"  {r['query'] or r['file_name'] or ''}"
         )
+
+
+def _source_kind(params: object) -> str | None:
+    import json
+
+    try:
+        data = json.loads(params) if isinstance(params, str) else params
+    except ValueError:
+        return None
+    kind = data.get("source_kind") if isinstance(data, dict) else None
+    return str(kind) if kind else None
 
 
 COMMANDS: list[click.Command] = [init, status, protocol, searches]

@@ -100,6 +100,11 @@ def merge_groups(
             "UPDATE works SET active = 0, merged_into = ?, updated_at = ? WHERE id = ?",
             [(s, ts, w) for s, w, _, _, _ in moves],
         )
+        # path compression: works merged earlier into an absorbed work now name the final survivor
+        conn.executemany(
+            "UPDATE works SET merged_into = ? WHERE merged_into = ?",
+            [(s, w) for s, w, _, _, _ in moves],
+        )
         conn.executemany(
             "INSERT INTO merges (created_at, action, work_id, record_ids, from_work_ids, rule, score,"
             " actor, note) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?, ?)",

@@ -1,9 +1,9 @@
 """The PRISMA 2020 arithmetic: identities every diagram must satisfy, checked on the numbers.
 
 Each number comes from its own query (``queries.py``), so an identity that fails points at
-inconsistent logs (e.g. a full-text decision on a work never included at title/abstract, a
-report marked not retrieved that was assessed anyway). Pending work has its own terms
-(``records_awaiting``, ``dbr_awaiting``, ``dbr_undecided`` ...), so a review in progress passes.
+queries that disagree. Ordinary screening cannot break them: pending work has its own terms
+(``records_awaiting``, ``dbr_awaiting``, ``dbr_undecided`` ...), and votes the flow does not
+reach (full text on a work no longer sought) are not counted but listed by ``pending``.
 """
 
 from __future__ import annotations
@@ -63,12 +63,6 @@ def identities(flow: Flow) -> list[Identity]:
             v["records_excluded"],
         ),
         Identity(
-            "full text only after inclusion at title/abstract",
-            "dbr_fulltext_not_sought = 0",
-            v["dbr_fulltext_not_sought"],
-            0,
-        ),
-        Identity(
             "reports assessed (databases and registers)",
             "dbr_assessed = dbr_sought_reports - dbr_notretrieved_reports - dbr_awaiting",
             v["dbr_assessed"],
@@ -102,12 +96,6 @@ def identities(flow: Flow) -> list[Identity]:
             "other_assessed = other_sought_reports - other_notretrieved_reports - other_awaiting",
             v["other_assessed"],
             v["other_sought_reports"] - v["other_notretrieved_reports"] - v["other_awaiting"],
-        ),
-        Identity(
-            "no inclusion at full text after exclusion at title/abstract (other methods)",
-            "other_ft_after_ta_exclude = 0",
-            v["other_ft_after_ta_exclude"],
-            0,
         ),
         Identity(
             "reasons sum to reports excluded (other methods)",
@@ -163,6 +151,16 @@ def pending(flow: Flow) -> list[str]:
         ("dbr_undecided", "reports assessed without a final decision"),
         ("other_awaiting", "other-methods reports awaiting assessment"),
         ("other_undecided", "other-methods reports without a final decision"),
+        (
+            "dbr_fulltext_not_sought",
+            "works with full-text votes but no title/abstract outcome that moves them on"
+            " (not counted until they are sought again)",
+        ),
+        (
+            "other_ft_after_ta_exclude",
+            "other-methods works with full-text votes after a title/abstract exclusion"
+            " (not counted: the exclusion stands)",
+        ),
     ):
         if v[key]:
             notes.append(f"{v[key]} {text}")

@@ -90,7 +90,8 @@ def _setup(
     ft = stages[1] if len(stages) > 1 else None
     kinds = {s.name: s.kind for s in proto.sources} if proto else {}
     reason_text = {c.code: c.text for c in proto.exclusion} if proto else {}
-    return definitions_sql(ta, ft, kinds), (ta, ft), kinds, reason_text
+    maybe = getattr(proto, "maybe", "advance") if proto else "advance"
+    return definitions_sql(ta, ft, kinds, maybe), (ta, ft), kinds, reason_text
 
 
 def _run(ws: Workspace, definitions: str, q: Query) -> int | list[tuple[str, int]]:
@@ -154,9 +155,46 @@ def counts(ws: Workspace) -> dict[str, int]:
     return _counts(ws, _setup(ws)[0], list(COUNT_KEYS))
 
 
-def explain(flow: Flow) -> str:
-    """Each number with the SQL behind it (runs as is after the shared WITH clause)."""
+def items(ws: Workspace, flow: Flow, name: str) -> list[tuple[int, int]]:
+    """The (id, work_id) rows a count query counts: work ids, or record ids with their work."""
+    q = BY_NAME.get(name)
+    if q is None or q.items_sql is None:
+        names = ", ".join(x.name for x in QUERIES if x.items_sql)
+        raise PrismaError(f"unknown PRISMA number {name!r}; the numbers are: {names}")
+    try:
+        rows = ws.db.execute(flow.definitions + q.items_sql + " ORDER BY 2, 1").fetchall()
+    except sqlite3.Error as e:
+        raise PrismaError(f"query {name} failed: {e}", path=str(ws.path)) from e
+    return [(int(a), int(b)) for a, b in rows]
+
+
+def _listing(q: Query, rows: list[tuple[int, int]], limit: int | None) -> str:
+    shown = rows if limit is None else rows[:limit]
+    if q.unit == "records":
+        text = ", ".join(f"{rid} (work {wid})" for rid, wid in shown)
+    else:
+        text = ", ".join(str(wid) for _, wid in shown)
+    more = len(rows) - len(shown)
+    if more:
+        text += f", … {more} more (review prisma --explain {q.name})"
+    return f"  {q.unit}: {text or '(none)'}"
+
+
+def explain(
+    flow: Flow, ws: Workspace | None = None, box: str | None = None, limit: int | None = 20
+) -> str:
+    """Each number with the SQL behind it (runs as is after the shared WITH clause) and, given
+    the workspace, the ids it counts (``limit`` per number; all of them for one ``box``)."""
     ta, ft = flow.stages
+    if box is not None:
+        q = BY_NAME.get(box)
+        if q is None or q.items_sql is None:
+            names = ", ".join(x.name for x in QUERIES if x.items_sql)
+            raise PrismaError(f"unknown PRISMA number {box!r}; the numbers are: {names}")
+        lines = [f"{q.name} = {flow.values[q.name]}", f"  -- {q.description}", f"  {q.sql};"]
+        if ws is not None:
+            lines.append(_listing(q, items(ws, flow, q.name), None))
+        return "\n".join(lines)
     lines = [
         f"-- PRISMA 2020 numbers; screening stage {ta!r}, eligibility stage {ft!r}.",
         "-- Every query below runs after this shared WITH clause:",
@@ -171,5 +209,8 @@ def explain(flow: Flow) -> str:
                 f"{label.replace(chr(9), ': ')}, {n}" for label, n in flow.rows[q.name]
             )
             shown = shown or "(none)"
-        lines += [f"{q.name} = {shown}", f"  -- {q.description}", f"  {q.sql};", ""]
+        lines += [f"{q.name} = {shown}", f"  -- {q.description}", f"  {q.sql};"]
+        if ws is not None and q.items_sql is not None:
+            lines.append(_listing(q, items(ws, flow, q.name), limit))
+        lines.append("")
     return "\n".join(lines)

@@ -1,31 +1,36 @@
 """Every PRISMA 2020 number as a named SQL query over the workspace logs.
 
-Each number is one ``Query`` (name, description, SQL). The SQL runs after a shared ``WITH``
+Each count is the number of rows of one ``Query.items_sql`` (the ids it counts, with their
+work ids: ``review prisma --explain NAME`` lists them). The SQL runs after a shared ``WITH``
 clause (``definitions_sql``) whose views derive, from the append-only logs, the arm of every
-active work, the resolved decision per work at each stage (the same rule as
-``review.store.decisions.resolved_decisions``), the latest retrieval status per work and the
-other-methods category of every record. Stage names and protocol source kinds are inlined as
-quoted literals so ``review prisma --explain`` prints SQL that runs as is in ``sqlite3``.
+active work, the current votes and the outcome per work at each stage (THE rule of
+``review.store.decisions``, its own SQL text, not a copy), the latest retrieval mark per work and
+the other-methods category of every record. Stage names and protocol source kinds are inlined
+as quoted literals so ``review prisma --explain`` prints SQL that runs as is in ``sqlite3``.
 
 How the log maps onto the diagram (both arms):
 
 * A work (after dedup) belongs to the databases/registers arm when any of its records came
-  from a ``databases`` or ``registers`` search, else to the other-methods arm.
+  from a ``databases`` or ``registers`` search, else to the other-methods arm. Decisions and
+  retrieval marks count for the final surviving work of a merge.
 * Databases/registers arm: records identified = records of those arms; records removed for
   other reasons = such records whose work is inactive but was not merged (no surviving work);
   duplicates = such records in active works minus the arm's works; records marked ineligible by
-  automation tools = works whose resolved title/abstract exclusion has ``origin = 'automation'``;
-  records screened = the arm's remaining works. Screening is the first protocol stage, eligibility
-  (full text) the second. Reports sought = works included at title/abstract; not retrieved =
-  works whose latest ``retrieval`` row is ``not-retrieved``; assessed = works with any current
-  full-text decision; excluded/included = resolved full-text decisions.
+  automation tools = works whose title/abstract exclusion has ``origin = 'automation'``;
+  records screened = the arm's remaining works. Screening is the first protocol stage,
+  eligibility (full text) the second. Reports sought = works whose title/abstract outcome moves
+  them on (include, or maybe unless ``[screening] maybe = "undecided"``); of those, assessed =
+  any current full-text vote, not retrieved = latest mark ``not-retrieved`` and not assessed,
+  awaiting = the rest; excluded/included = full-text outcomes. Full-text votes on works that
+  are not (or no longer) sought are not counted and are reported as in progress.
 * Other methods (websites, organisations, citation searching): PRISMA 2020 sends these records
   straight to "reports sought for retrieval", because a saved web page or PDF already is the
   report. So every other-methods work (after dedup) is a report sought; other-methods records
-  merged into another work are the arm's duplicates (shown in the sought box). Their screening
-  in the app counts as the eligibility assessment: assessed = works with any current decision
-  at either stage; the outcome is the resolved full-text decision when there is one, else a
-  resolved title/abstract exclusion (its reason is reported like a full-text reason).
+  merged into another work are the arm's duplicates. The category is the batch's ``--kind``
+  (``searches.params``), else the protocol source's kind, else website for web pages and
+  organisation for the rest. Their screening in the app counts as the eligibility assessment:
+  assessed = works with any current vote at either stage; the outcome is a title/abstract
+  exclusion when there is one, else the full-text outcome.
 * Pending work (records awaiting screening, reports awaiting retrieval or assessment, undecided
   conflicts) is counted by its own query so the identities hold on a review in progress.
 * Studies vs reports: reports are included works; works sharing a current ``study:<id>`` tag
@@ -36,15 +41,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..store.decisions import DEFAULT_MAYBE, advancing, resolution_sql, votes_sql
+
 DBR = "('databases', 'registers')"
 
 
 @dataclass(frozen=True)
 class Query:
+    """One number of the diagram. A count is the number of rows of ``items_sql``: the ids
+    (``id``, and the ``work_id`` it belongs to) that ``review prisma --explain NAME`` lists."""
+
     name: str
     description: str
     sql: str
     kind: str = "count"  # count -> one integer; rows -> (label, n) rows
+    items_sql: str | None = None  # count queries: the items counted (id, work_id)
+    unit: str = "works"  # what the items are: works or records
 
 
 def quote(value: str | None) -> str:
@@ -54,32 +66,21 @@ def quote(value: str | None) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _resolved(cur: str) -> str:
-    """One decision per work: the latest 'resolution' row, else the latest row if all agree."""
-    return f"""
-    SELECT d.work_id, d.decision, d.reason, d.origin FROM (
-      SELECT COALESCE(MAX(CASE WHEN origin = 'resolution' THEN id END),
-        CASE WHEN COUNT(DISTINCT decision) = 1 THEN MAX(id) END) AS id
-      FROM {cur} GROUP BY work_id) g
-    JOIN decisions d ON d.id = g.id"""
-
-
 def definitions_sql(
-    ta_stage: str | None, ft_stage: str | None, source_kinds: dict[str, str]
+    ta_stage: str | None,
+    ft_stage: str | None,
+    source_kinds: dict[str, str],
+    maybe: str = DEFAULT_MAYBE,
 ) -> str:
-    """The shared WITH clause: views every query below builds on."""
+    """The shared WITH clause: views every query below builds on. The decision views are THE
+    rule of ``review.store.decisions`` (``votes_sql`` + ``resolution_sql``), not a copy."""
     if source_kinds:
         values = ", ".join(f"({quote(n)}, {quote(k)})" for n, k in sorted(source_kinds.items()))
         kinds = f"SELECT column1 AS name, column2 AS kind FROM (VALUES {values})"
     else:
         kinds = "SELECT NULL AS name, NULL AS kind WHERE 0"
-
-    def cur(stage: str | None) -> str:
-        return (
-            "SELECT d.* FROM decisions d JOIN (SELECT MAX(id) AS id FROM decisions"
-            f" WHERE stage = {quote(stage)} GROUP BY work_id, reviewer) last ON d.id = last.id"
-            " WHERE d.decision != 'retract'"
-        )
+    adv = ", ".join(quote(a) for a in advancing(maybe))
+    cats = "('website', 'organisation', 'citations')"
 
     return f"""WITH
   -- arm of each active work: 'dbr' if any of its records came from databases/registers
@@ -89,31 +90,47 @@ def definitions_sql(
     FROM works w WHERE w.active = 1),
   dbr AS (SELECT work_id FROM work_arm WHERE arm = 'dbr'),
   oth AS (SELECT work_id FROM work_arm WHERE arm = 'other'),
-  -- current decisions (latest non-retracted row per work and reviewer) and resolved ones
-  ta_cur AS MATERIALIZED ({cur(ta_stage)}),
-  ft_cur AS MATERIALIZED ({cur(ft_stage)}),
-  ta AS MATERIALIZED ({_resolved("ta_cur")}),
-  ft AS MATERIALIZED ({_resolved("ft_cur")}),
+  -- current votes per final work and reviewer, and the outcome per work (store.decisions)
+  ta_cur AS MATERIALIZED ({votes_sql(quote(ta_stage))}),
+  ft_cur AS MATERIALIZED ({votes_sql(quote(ft_stage))}),
+  ta AS MATERIALIZED ({resolution_sql("ta_cur", maybe)}),
+  ft AS MATERIALIZED ({resolution_sql("ft_cur", maybe)}),
+  -- works whose title/abstract outcome moves them on (maybe = {maybe!r})
+  ta_adv AS MATERIALIZED (SELECT work_id FROM ta WHERE decision IN ({adv})),
+  -- latest retrieval mark per final work (marks follow merges like decisions)
   retrieval_latest AS MATERIALIZED (
-    SELECT r.work_id, r.status FROM retrieval r
-    JOIN (SELECT MAX(id) AS id FROM retrieval GROUP BY work_id) last ON r.id = last.id),
-  -- other-methods records: protocol source kind, else web -> website, anything else -> organisation
+    SELECT fw AS work_id, status FROM (SELECT COALESCE(w.merged_into, r.work_id) AS fw, r.status,
+      MAX(r.id) FROM retrieval r LEFT JOIN works w ON w.id = r.work_id GROUP BY fw)),
+  not_retrieved AS (SELECT work_id FROM retrieval_latest WHERE status = 'not-retrieved'),
+  -- other-methods records: the batch's --kind (searches.params), else the protocol source
+  -- kind, else web -> website, anything else -> organisation
   source_kind AS ({kinds}),
   other_records AS MATERIALIZED (
     SELECT r.id, r.work_id,
-      CASE WHEN sk.kind IN ('website', 'organisation', 'citations') THEN sk.kind
+      CASE WHEN json_valid(s.params) AND json_extract(s.params, '$.source_kind') IN {cats}
+             THEN json_extract(s.params, '$.source_kind')
+           WHEN sk.kind IN {cats} THEN sk.kind
            WHEN s.kind = 'web' THEN 'website' ELSE 'organisation' END AS category
     FROM records r LEFT JOIN searches s ON s.id = r.search_id
     LEFT JOIN source_kind sk ON sk.name = r.source
     WHERE r.arm = 'other'),
-  -- final outcome of an other-methods work: resolved full text, else a title/abstract exclusion
+  -- databases/registers: reports sought, and those with any current full-text vote
+  sought AS MATERIALIZED (SELECT work_id FROM dbr WHERE work_id IN (SELECT work_id FROM ta_adv)),
+  ft_assessed AS MATERIALIZED (
+    SELECT work_id FROM sought WHERE work_id IN (SELECT work_id FROM ft_cur)),
+  -- other methods: assessed = any current vote at either stage; outcome = a title/abstract
+  -- exclusion, else the full-text outcome
+  oth_voted AS MATERIALIZED (
+    SELECT work_id FROM oth WHERE work_id IN (SELECT work_id FROM ta_cur)
+      OR work_id IN (SELECT work_id FROM ft_cur)),
   oth_outcome AS MATERIALIZED (
-    SELECT work_id, decision, reason FROM ft WHERE work_id IN (SELECT work_id FROM oth)
-    UNION ALL
     SELECT work_id, decision, reason FROM ta WHERE decision = 'exclude'
-      AND work_id IN (SELECT work_id FROM oth) AND work_id NOT IN (SELECT work_id FROM ft)),
+      AND work_id IN (SELECT work_id FROM oth)
+    UNION ALL
+    SELECT work_id, decision, reason FROM ft WHERE work_id IN (SELECT work_id FROM oth)
+      AND work_id NOT IN (SELECT work_id FROM ta WHERE decision = 'exclude')),
   included AS MATERIALIZED (
-    SELECT work_id FROM ft WHERE decision = 'include' AND work_id IN (SELECT work_id FROM dbr)
+    SELECT work_id FROM ft WHERE decision = 'include' AND work_id IN (SELECT work_id FROM sought)
     UNION SELECT work_id FROM oth_outcome WHERE decision = 'include'),
   study_tag AS MATERIALIZED (
     SELECT t.work_id, t.tag FROM tags t JOIN (SELECT MAX(id) AS id FROM tags
@@ -122,20 +139,32 @@ def definitions_sql(
 """
 
 
-def _count(name: str, description: str, sql: str) -> Query:
-    return Query(name, description, " ".join(sql.split()))
+def _count(name: str, description: str, items: str, unit: str = "works") -> Query:
+    """A count query: the number of ``items`` rows (id, work_id)."""
+    items = " ".join(items.split())
+    return Query(name, description, f"SELECT COUNT(*) FROM ({items})", "count", items, unit)
 
 
 def _rows(name: str, description: str, sql: str) -> Query:
     return Query(name, description, " ".join(sql.split()), kind="rows")
 
 
+def _works(view: str, where: str = "1") -> str:
+    """Items of a work-level count: work ids of ``view`` matching ``where``."""
+    return f"SELECT work_id AS id, work_id FROM {view} WHERE {where}"
+
+
+IN_DBR = "work_id IN (SELECT work_id FROM dbr)"
+IN_SOUGHT = "work_id IN (SELECT work_id FROM sought)"
+ACTIVE_REC = "JOIN works w ON w.id = r.work_id AND w.active = 1"
+
 QUERIES: tuple[Query, ...] = (
     # -- identification: databases and registers ----------------------------------------------
     _count(
         "database_results",
         "Records identified from databases",
-        "SELECT COUNT(*) FROM records WHERE arm = 'databases'",
+        "SELECT id, work_id FROM records WHERE arm = 'databases'",
+        "records",
     ),
     _rows(
         "database_specific_results",
@@ -145,7 +174,8 @@ QUERIES: tuple[Query, ...] = (
     _count(
         "register_results",
         "Records identified from registers",
-        "SELECT COUNT(*) FROM records WHERE arm = 'registers'",
+        "SELECT id, work_id FROM records WHERE arm = 'registers'",
+        "records",
     ),
     _rows(
         "register_specific_results",
@@ -154,113 +184,137 @@ QUERIES: tuple[Query, ...] = (
     ),
     _count(
         "duplicates",
-        "Duplicate records removed (databases and registers)",
-        f"""SELECT (SELECT COUNT(*) FROM records r JOIN works w ON w.id = r.work_id AND w.active = 1
-        WHERE r.arm IN {DBR}) - (SELECT COUNT(*) FROM dbr)""",
+        "Duplicate records removed (databases and registers): every record of an active work"
+        " but the work's first databases/registers record",
+        f"""SELECT r.id, r.work_id FROM records r {ACTIVE_REC} WHERE r.arm IN {DBR}
+        AND r.id != (SELECT MIN(r2.id) FROM records r2 WHERE r2.work_id = r.work_id
+        AND r2.arm IN {DBR})""",
+        "records",
     ),
     _count(
         "excluded_automatic",
         "Records marked as ineligible by automation tools (title/abstract exclusions logged"
         " with origin 'automation')",
-        "SELECT COUNT(*) FROM ta WHERE decision = 'exclude' AND origin = 'automation'"
-        " AND work_id IN (SELECT work_id FROM dbr)",
+        _works("ta", f"decision = 'exclude' AND origin = 'automation' AND {IN_DBR}"),
     ),
     _count(
         "excluded_other",
         "Records removed for other reasons (their work was deactivated without being merged)",
-        f"""SELECT COUNT(*) FROM records r LEFT JOIN works w ON w.id = r.work_id
+        f"""SELECT r.id, r.work_id FROM records r LEFT JOIN works w ON w.id = r.work_id
         WHERE r.arm IN {DBR} AND (w.id IS NULL OR w.active = 0)""",
+        "records",
     ),
     # -- screening ---------------------------------------------------------------------------
     _count(
         "records_screened",
         "Records screened: databases/registers works after dedup and automation",
-        "SELECT COUNT(*) FROM dbr WHERE work_id NOT IN"
-        " (SELECT work_id FROM ta WHERE decision = 'exclude' AND origin = 'automation')",
+        _works(
+            "dbr",
+            "work_id NOT IN (SELECT work_id FROM ta WHERE decision = 'exclude'"
+            " AND origin = 'automation')",
+        ),
     ),
     _count(
         "records_excluded",
-        "Records excluded at title/abstract (resolved decisions)",
-        "SELECT COUNT(*) FROM ta WHERE decision = 'exclude' AND origin IS NOT 'automation'"
-        " AND work_id IN (SELECT work_id FROM dbr)",
+        "Records excluded at title/abstract (outcome exclude by the decision rule)",
+        _works("ta", f"decision = 'exclude' AND origin IS NOT 'automation' AND {IN_DBR}"),
     ),
     _rows(
         "records_excluded_reasons",
         "Title/abstract exclusion reasons",
-        """SELECT COALESCE(reason, 'unspecified'), COUNT(*) FROM ta WHERE decision = 'exclude'
-        AND origin IS NOT 'automation' AND work_id IN (SELECT work_id FROM dbr) GROUP BY 1 ORDER BY 2 DESC, 1""",
+        f"""SELECT COALESCE(reason, 'unspecified'), COUNT(*) FROM ta WHERE decision = 'exclude'
+        AND origin IS NOT 'automation' AND {IN_DBR} GROUP BY 1 ORDER BY 2 DESC, 1""",
     ),
     _count(
         "records_awaiting",
-        "Records not yet screened or undecided (no resolved include/exclude; maybe, conflicts)",
-        """SELECT COUNT(*) FROM dbr
-        WHERE work_id NOT IN (SELECT work_id FROM ta WHERE decision IN ('include', 'exclude'))""",
+        "Records not yet screened or undecided (no vote, a conflict, or maybe when maybe does"
+        " not advance)",
+        _works(
+            "dbr",
+            "work_id NOT IN (SELECT work_id FROM ta WHERE decision = 'exclude')"
+            " AND work_id NOT IN (SELECT work_id FROM ta_adv)",
+        ),
     ),
     _count(
         "dbr_sought_reports",
-        "Reports sought for retrieval: works included at title/abstract",
-        "SELECT COUNT(*) FROM ta WHERE decision = 'include' AND work_id IN (SELECT work_id FROM dbr)",
+        "Reports sought for retrieval: works whose title/abstract outcome moves them on"
+        ' (include, or maybe unless the protocol says maybe = "undecided")',
+        _works("sought"),
     ),
     _count(
         "dbr_notretrieved_reports",
-        "Reports not retrieved: latest retrieval status 'not-retrieved'",
-        "SELECT COUNT(*) FROM retrieval_latest WHERE status = 'not-retrieved' AND work_id IN (SELECT work_id FROM dbr)",
+        "Reports not retrieved: sought, latest retrieval mark 'not-retrieved', not assessed",
+        _works(
+            "sought",
+            "work_id IN (SELECT work_id FROM not_retrieved)"
+            " AND work_id NOT IN (SELECT work_id FROM ft_assessed)",
+        ),
     ),
     _count(
         "dbr_awaiting",
-        "Reports sought, not marked not-retrieved, with no full-text decision yet",
-        """SELECT COUNT(*) FROM ta WHERE decision = 'include' AND work_id IN (SELECT work_id FROM dbr)
-        AND work_id NOT IN (SELECT work_id FROM ft_cur)
-        AND work_id NOT IN (SELECT work_id FROM retrieval_latest WHERE status = 'not-retrieved')""",
+        "Reports sought, not marked not-retrieved, with no full-text vote yet",
+        _works(
+            "sought",
+            "work_id NOT IN (SELECT work_id FROM ft_assessed)"
+            " AND work_id NOT IN (SELECT work_id FROM not_retrieved)",
+        ),
     ),
     _count(
         "dbr_assessed",
-        "Reports assessed for eligibility: works with any current full-text decision",
-        "SELECT COUNT(DISTINCT work_id) FROM ft_cur WHERE work_id IN (SELECT work_id FROM dbr)",
+        "Reports assessed for eligibility: sought works with any current full-text vote",
+        _works("ft_assessed"),
     ),
     _count(
         "dbr_fulltext_not_sought",
-        "Full-text decisions on works never included at title/abstract (should be 0)",
-        """SELECT COUNT(DISTINCT work_id) FROM ft_cur WHERE work_id IN (SELECT work_id FROM dbr)
-        AND work_id NOT IN (SELECT work_id FROM ta WHERE decision = 'include')""",
+        "Full-text votes on works not (or no longer) moved on at title/abstract: not counted",
+        _works(
+            "dbr",
+            "work_id IN (SELECT work_id FROM ft_cur) AND work_id NOT IN"
+            " (SELECT work_id FROM sought)",
+        ),
     ),
     _count(
         "dbr_excluded",
-        "Reports excluded at full text (resolved decisions)",
-        "SELECT COUNT(*) FROM ft WHERE decision = 'exclude' AND work_id IN (SELECT work_id FROM dbr)",
+        "Reports excluded at full text (outcome exclude)",
+        _works("ft", f"decision = 'exclude' AND {IN_SOUGHT}"),
     ),
     _rows(
         "dbr_excluded_reasons",
         "Full-text exclusion reasons",
-        """SELECT COALESCE(reason, 'unspecified'), COUNT(*) FROM ft
-        WHERE decision = 'exclude' AND work_id IN (SELECT work_id FROM dbr) GROUP BY 1 ORDER BY 2 DESC, 1""",
+        f"""SELECT COALESCE(reason, 'unspecified'), COUNT(*) FROM ft
+        WHERE decision = 'exclude' AND {IN_SOUGHT} GROUP BY 1 ORDER BY 2 DESC, 1""",
     ),
     _count(
         "dbr_undecided",
-        "Reports assessed without a resolved include/exclude (maybe, conflicts)",
-        """SELECT COUNT(DISTINCT work_id) FROM ft_cur WHERE work_id IN (SELECT work_id FROM dbr)
-        AND work_id NOT IN (SELECT work_id FROM ft WHERE decision IN ('include', 'exclude'))""",
+        "Reports assessed without an include/exclude outcome (maybe, conflicts)",
+        _works(
+            "ft_assessed",
+            "work_id NOT IN (SELECT work_id FROM ft WHERE decision IN ('include', 'exclude'))",
+        ),
     ),
     _count(
         "dbr_included",
         "Reports included at full text (databases and registers)",
-        "SELECT COUNT(*) FROM ft WHERE decision = 'include' AND work_id IN (SELECT work_id FROM dbr)",
+        _works("ft", f"decision = 'include' AND {IN_SOUGHT}"),
     ),
     # -- other methods -----------------------------------------------------------------------
     _count(
         "website_results",
         "Records identified from websites",
-        "SELECT COUNT(*) FROM other_records WHERE category = 'website'",
+        "SELECT id, work_id FROM other_records WHERE category = 'website'",
+        "records",
     ),
     _count(
         "organisation_results",
         "Records identified from organisations",
-        "SELECT COUNT(*) FROM other_records WHERE category = 'organisation'",
+        "SELECT id, work_id FROM other_records WHERE category = 'organisation'",
+        "records",
     ),
     _count(
         "citations_results",
         "Records identified from citation searching",
-        "SELECT COUNT(*) FROM other_records WHERE category = 'citations'",
+        "SELECT id, work_id FROM other_records WHERE category = 'citations'",
+        "records",
     ),
     _rows(
         "other_specific_results",
@@ -270,43 +324,52 @@ QUERIES: tuple[Query, ...] = (
     ),
     _count(
         "other_duplicates",
-        "Other-methods records merged into another work (duplicates)",
-        """SELECT (SELECT COUNT(*) FROM other_records o JOIN works w ON w.id = o.work_id
-        AND w.active = 1) - (SELECT COUNT(*) FROM oth)""",
+        "Other-methods records merged into another work (duplicates): those in a databases/"
+        "registers work, and all but the first record of an other-methods work",
+        """SELECT o.id, o.work_id FROM other_records o JOIN works w ON w.id = o.work_id
+        AND w.active = 1 WHERE o.work_id IN (SELECT work_id FROM dbr)
+        OR o.id != (SELECT MIN(o2.id) FROM other_records o2 WHERE o2.work_id = o.work_id)""",
+        "records",
     ),
     _count(
         "other_removed",
         "Other-methods records removed for other reasons (work deactivated without merge)",
-        """SELECT COUNT(*) FROM other_records o LEFT JOIN works w ON w.id = o.work_id
+        """SELECT o.id, o.work_id FROM other_records o LEFT JOIN works w ON w.id = o.work_id
         WHERE w.id IS NULL OR w.active = 0""",
+        "records",
     ),
     _count(
         "other_sought_reports",
         "Reports sought for retrieval (other methods): other-methods works after dedup",
-        "SELECT COUNT(*) FROM oth",
+        _works("oth"),
     ),
     _count(
         "other_notretrieved_reports",
-        "Reports not retrieved (other methods)",
-        "SELECT COUNT(*) FROM retrieval_latest WHERE status = 'not-retrieved' AND work_id IN (SELECT work_id FROM oth)",
+        "Reports not retrieved (other methods): marked not-retrieved and not assessed",
+        _works(
+            "oth",
+            "work_id IN (SELECT work_id FROM not_retrieved)"
+            " AND work_id NOT IN (SELECT work_id FROM oth_voted)",
+        ),
     ),
     _count(
         "other_awaiting",
-        "Other-methods reports with no decision yet and not marked not-retrieved",
-        """SELECT COUNT(*) FROM oth WHERE work_id NOT IN (SELECT work_id FROM ta_cur)
-        AND work_id NOT IN (SELECT work_id FROM ft_cur)
-        AND work_id NOT IN (SELECT work_id FROM retrieval_latest WHERE status = 'not-retrieved')""",
+        "Other-methods reports with no vote yet and not marked not-retrieved",
+        _works(
+            "oth",
+            "work_id NOT IN (SELECT work_id FROM oth_voted)"
+            " AND work_id NOT IN (SELECT work_id FROM not_retrieved)",
+        ),
     ),
     _count(
         "other_assessed",
-        "Reports assessed (other methods): works with any current decision at either stage",
-        """SELECT COUNT(*) FROM oth WHERE work_id IN (SELECT work_id FROM ta_cur)
-        OR work_id IN (SELECT work_id FROM ft_cur)""",
+        "Reports assessed (other methods): works with any current vote at either stage",
+        _works("oth_voted"),
     ),
     _count(
         "other_excluded",
-        "Reports excluded (other methods): resolved full-text exclusion, else title/abstract",
-        "SELECT COUNT(*) FROM oth_outcome WHERE decision = 'exclude'",
+        "Reports excluded (other methods): a title/abstract exclusion, else the full-text outcome",
+        _works("oth_outcome", "decision = 'exclude'"),
     ),
     _rows(
         "other_excluded_reasons",
@@ -317,41 +380,55 @@ QUERIES: tuple[Query, ...] = (
     _count(
         "other_undecided",
         "Other-methods reports assessed without an include/exclude outcome",
-        """SELECT COUNT(*) FROM oth
-        WHERE (work_id IN (SELECT work_id FROM ta_cur) OR work_id IN (SELECT work_id FROM ft_cur))
-        AND work_id NOT IN (SELECT work_id FROM oth_outcome WHERE decision IN ('include', 'exclude'))""",
+        _works(
+            "oth_voted",
+            "work_id NOT IN (SELECT work_id FROM oth_outcome WHERE decision IN"
+            " ('include', 'exclude'))",
+        ),
     ),
     _count(
         "other_ft_after_ta_exclude",
-        "Other-methods works included at full text after a title/abstract exclusion (should be 0)",
-        """SELECT COUNT(*) FROM ta WHERE decision = 'exclude' AND work_id IN (SELECT work_id FROM oth)
-        AND work_id IN (SELECT work_id FROM ft WHERE decision = 'include')""",
+        "Other-methods works with full-text votes after a title/abstract exclusion: not counted"
+        " (the exclusion stands)",
+        _works(
+            "oth",
+            "work_id IN (SELECT work_id FROM ta WHERE decision = 'exclude')"
+            " AND work_id IN (SELECT work_id FROM ft_cur)",
+        ),
     ),
     _count(
         "other_included",
         "Reports included (other methods)",
-        "SELECT COUNT(*) FROM oth_outcome WHERE decision = 'include'",
+        _works("oth_outcome", "decision = 'include'"),
     ),
     # -- included ----------------------------------------------------------------------------
     _count(
         "new_reports",
         "Reports of new included studies: included works",
-        "SELECT COUNT(*) FROM included",
+        _works("included"),
     ),
     _count(
         "new_studies",
-        "New studies included: included works, those sharing a 'study:<id>' tag counted once",
-        """SELECT (SELECT COUNT(*) FROM included WHERE work_id NOT IN (SELECT work_id FROM study_tag))
-        + (SELECT COUNT(DISTINCT tag) FROM study_tag WHERE work_id IN (SELECT work_id FROM included))""",
+        "New studies included: included works, those sharing a 'study:<id>' tag counted once"
+        " (listed by their lowest work id)",
+        """SELECT work_id AS id, work_id FROM included
+        WHERE work_id NOT IN (SELECT work_id FROM study_tag)
+        UNION ALL SELECT MIN(work_id), MIN(work_id) FROM study_tag
+        WHERE work_id IN (SELECT work_id FROM included) GROUP BY tag""",
     ),
     # -- totals used by the check ------------------------------------------------------------
-    _count("total_records", "All records", "SELECT COUNT(*) FROM records"),
+    _count("total_records", "All records", "SELECT id, work_id FROM records", "records"),
     _count(
         "records_in_active_works",
         "Records whose work is active",
-        "SELECT COUNT(*) FROM records r JOIN works w ON w.id = r.work_id AND w.active = 1",
+        f"SELECT r.id, r.work_id FROM records r {ACTIVE_REC}",
+        "records",
     ),
-    _count("active_works", "Works after dedup", "SELECT COUNT(*) FROM works WHERE active = 1"),
+    _count(
+        "active_works",
+        "Works after dedup",
+        "SELECT id, id AS work_id FROM works WHERE active = 1",
+    ),
 )
 
 BY_NAME = {q.name: q for q in QUERIES}

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ScreenError
 from ..models import OUTCOMES
 from ..store import Workspace, now
-from ..store.decisions import record_decision
+from ..store.decisions import final_work, group_ids, record_decision
 from .queue import check_stage
 
 UNDO_PREFIX = "undo of #"
@@ -25,6 +25,19 @@ UNDO_PREFIX = "undo of #"
 def _work_exists(ws: Workspace, work_id: int) -> None:
     if ws.db.execute("SELECT 1 FROM works WHERE id = ?", [work_id]).fetchone() is None:
         raise ScreenError(f"no work with id {work_id}", where=f"work {work_id}")
+
+
+def survivor(ws: Workspace, work_id: int) -> int:
+    """The work a decision on ``work_id`` is recorded on: itself, or the final work it was merged
+    into. A work removed without a merge cannot be decided (ScreenError)."""
+    _work_exists(ws, work_id)
+    final = final_work(ws, work_id)
+    active = ws.db.execute("SELECT active FROM works WHERE id = ?", [final]).fetchone()[0]
+    if not active:
+        raise ScreenError(
+            f"work {final} is not active (removed from the review)", where=f"work {work_id}"
+        )
+    return final
 
 
 def get_work(ws: Workspace, work_id: int) -> dict[str, Any]:
@@ -62,9 +75,12 @@ def decide(
     note: str | None = None,
     origin: str = "local",
 ) -> int:
-    """Record include / exclude (with a protocol reason code) / maybe; committed on return."""
+    """Record include / exclude (with a protocol reason code) / maybe; committed on return.
+
+    A decision on a work merged into another is recorded on the final survivor (see
+    ``survivor``; the CLI says so)."""
     check_stage(ws, stage)
-    _work_exists(ws, work_id)
+    work_id = survivor(ws, work_id)
     if decision not in OUTCOMES:
         raise ScreenError(f"unknown decision {decision!r}; expected include, exclude or maybe")
     if decision == "exclude":
@@ -96,10 +112,14 @@ def undo(ws: Workspace, decision_id: int, origin: str = "local") -> int:
     if row is None:
         raise ScreenError(f"no decision with id {decision_id}")
     work_id, stage, reviewer = row
+    # the value before it, among the rows of the whole merged group (decisions follow merges);
+    # the undo row goes on the final work, where the reviewer's current vote now lives
+    work_id = final_work(ws, work_id)
+    ids = group_ids(ws, work_id)
     prev = ws.db.execute(
-        "SELECT decision, reason FROM decisions WHERE work_id = ? AND stage = ? AND reviewer = ?"
-        " AND id < ? ORDER BY id DESC LIMIT 1",
-        [work_id, stage, reviewer, decision_id],
+        f"SELECT decision, reason FROM decisions WHERE work_id IN ({','.join('?' * len(ids))})"
+        " AND stage = ? AND reviewer = ? AND id < ? ORDER BY id DESC LIMIT 1",
+        [*ids, stage, reviewer, decision_id],
     ).fetchone()
     decision, reason = prev if prev else ("retract", None)
     return record_decision(
@@ -126,8 +146,9 @@ def undo_last(
     sql = "SELECT id, work_id, note FROM decisions WHERE stage = ? AND reviewer = ?"
     params: list[Any] = [stage, reviewer]
     if work_id is not None:
-        sql += " AND work_id = ?"
-        params.append(work_id)
+        ids = group_ids(ws, final_work(ws, work_id))
+        sql += f" AND work_id IN ({','.join('?' * len(ids))})"
+        params += ids
     cur = ws.db.execute(sql + " ORDER BY id DESC", params)
     for did, wid, note in cur:
         if note and note.startswith(UNDO_PREFIX):
@@ -138,7 +159,7 @@ def undo_last(
         if did in undone:
             continue
         cur.close()
-        return {"work_id": wid, "undone": did, "id": undo(ws, did, origin=origin)}
+        return {"work_id": final_work(ws, wid), "undone": did, "id": undo(ws, did, origin=origin)}
     return None
 
 
@@ -286,40 +307,33 @@ def search(ws: Workspace, query: str, limit: int = 50) -> list[dict[str, Any]]:
 def history(ws: Workspace, work_id: int, reviewer: str | None = None) -> list[dict[str, Any]]:
     """Every logged event on a work (decisions, notes, tags, retrieval), oldest first.
 
-    With ``reviewer`` only that reviewer's events (blind screening shows nobody else's).
+    Events logged on works later merged into it are included (``absorbed`` True, ``work_id``
+    the work they were logged on): their decisions count for this work. With ``reviewer`` only
+    that reviewer's events (blind screening shows nobody else's).
     """
     _work_exists(ws, work_id)
+    ids = group_ids(ws, work_id)
+    marks = ",".join("?" * len(ids))
     who = " AND reviewer = ?" if reviewer else ""
-    params: list[Any] = [work_id, reviewer] if reviewer else [work_id]
+    params: list[Any] = [*ids, reviewer] if reviewer else ids
     events: list[dict[str, Any]] = []
-    for r in ws.db.query(f"SELECT * FROM decisions WHERE work_id = ?{who}", params):
+
+    def add(r: dict[str, Any], kind: str, stage: str | None, value: str, **extra: Any) -> None:
         events.append(
-            {
-                "at": r["created_at"],
-                "kind": "decision",
-                "id": r["id"],
-                "stage": r["stage"],
-                "reviewer": r["reviewer"],
-                "value": r["decision"] + (f" {r['reason']}" if r["reason"] else ""),
-                "note": r["note"],
-                "origin": r["origin"],
-            }
-        )
-    for r in ws.db.query(f"SELECT * FROM notes WHERE work_id = ?{who}", params):
-        events.append(
-            {"at": r["created_at"], "kind": "note", "id": r["id"], "stage": r["stage"],
-             "reviewer": r["reviewer"], "value": r["text"], "note": None, "origin": None}
+            {"at": r["created_at"], "kind": kind, "id": r["id"], "stage": stage,
+             "reviewer": r["reviewer"], "value": value, "note": extra.get("note"),
+             "origin": extra.get("origin"), "work_id": r["work_id"],
+             "absorbed": r["work_id"] != work_id}
         )  # fmt: skip
-    for r in ws.db.query(f"SELECT * FROM tags WHERE work_id = ?{who}", params):
-        events.append(
-            {"at": r["created_at"], "kind": "tag", "id": r["id"], "stage": None,
-             "reviewer": r["reviewer"], "value": f"{r['action']} {r['tag']}", "note": None,
-             "origin": None}
-        )  # fmt: skip
-    for r in ws.db.query(f"SELECT * FROM retrieval WHERE work_id = ?{who}", params):
-        events.append(
-            {"at": r["created_at"], "kind": "retrieval", "id": r["id"], "stage": None,
-             "reviewer": r["reviewer"], "value": r["status"], "note": None, "origin": None}
-        )  # fmt: skip
+
+    for r in ws.db.query(f"SELECT * FROM decisions WHERE work_id IN ({marks}){who}", params):
+        value = r["decision"] + (f" {r['reason']}" if r["reason"] else "")
+        add(r, "decision", r["stage"], value, note=r["note"], origin=r["origin"])
+    for r in ws.db.query(f"SELECT * FROM notes WHERE work_id IN ({marks}){who}", params):
+        add(r, "note", r["stage"], r["text"])
+    for r in ws.db.query(f"SELECT * FROM tags WHERE work_id IN ({marks}){who}", params):
+        add(r, "tag", None, f"{r['action']} {r['tag']}")
+    for r in ws.db.query(f"SELECT * FROM retrieval WHERE work_id IN ({marks}){who}", params):
+        add(r, "retrieval", None, r["status"])
     events.sort(key=lambda e: (e["at"], e["kind"], e["id"]))
     return events

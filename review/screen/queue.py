@@ -1,11 +1,12 @@
 """What to screen next: the eligible works of a stage, what a reviewer has screened, progress.
 
 - title-abstract (the protocol's first stage): every active work.
-- any later stage: active works whose resolved decision at the previous stage is include or maybe.
+- any later stage: active works whose outcome at the previous stage moves them on, by THE rule
+  of ``review.store.decisions`` (include, or maybe unless the protocol says maybe = "undecided").
 
-A work is *screened* by a reviewer at a stage when the reviewer's latest decision row for it is
-not a 'retract'. Queries use the ``decisions_work`` / ``decisions_stage`` indexes; nothing here
-loads whole tables of text. ``ScreenQueue`` keeps the ranked order in memory so the next record is
+A work is *screened* by a reviewer at a stage when the reviewer's latest decision row for it (or
+for a work merged into it) is not a 'retract'. Queries use the ``decisions_work`` /
+``decisions_stage`` / ``works_merged_into`` indexes; nothing here loads whole tables of text. ``ScreenQueue`` keeps the ranked order in memory so the next record is
 one indexed lookup away (the TUI refreshes the ranking in a worker).
 """
 
@@ -16,13 +17,15 @@ from typing import Any
 
 from ..errors import ScreenError
 from ..store import Workspace
-from ..store.decisions import resolved_decisions
+from ..store.decisions import FINAL, advanced_ids, final_work, group_ids
 
 ORDERS = ("relevance", "random", "oldest")
 
-_LATEST_SQL = """
-SELECT work_id, decision, reason, MAX(id) AS id FROM decisions
-WHERE stage = ? {reviewer} GROUP BY work_id{by_reviewer}
+# latest row per final work (decisions follow merges), per reviewer when grouped so
+_LATEST_SQL = f"""
+SELECT {FINAL.format(w="w", d="d")} AS fw, d.decision, d.reason, MAX(d.id) AS id
+FROM decisions d LEFT JOIN works w ON w.id = d.work_id
+WHERE d.stage = ? {{reviewer}} GROUP BY fw{{by_reviewer}}
 """
 
 
@@ -50,21 +53,17 @@ def eligible_work_ids(ws: Workspace, stage: str) -> list[int]:
     active = [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
     if prev is None:
         return active
-    passed = {
-        wid
-        for wid, d in resolved_decisions(ws, prev).items()
-        if d["decision"] in ("include", "maybe")
-    }
+    passed = advanced_ids(ws, prev)
     return [wid for wid in active if wid in passed]
 
 
 def _latest(ws: Workspace, stage: str, reviewer: str | None) -> list[tuple[int, str, str | None]]:
     """(work_id, decision, reason) of the latest row per work (per reviewer when given)."""
     if reviewer is not None:
-        sql = _LATEST_SQL.format(reviewer="AND reviewer = ?", by_reviewer="")
+        sql = _LATEST_SQL.format(reviewer="AND d.reviewer = ?", by_reviewer="")
         params: list[Any] = [stage, reviewer]
     else:
-        sql = _LATEST_SQL.format(reviewer="", by_reviewer=", reviewer")
+        sql = _LATEST_SQL.format(reviewer="", by_reviewer=", d.reviewer")
         params = [stage]
     return [(r[0], r[1], r[2]) for r in ws.db.execute(sql, params)]
 
@@ -75,20 +74,26 @@ def screened_work_ids(ws: Workspace, stage: str, reviewer: str | None = None) ->
 
 
 def not_retrieved_ids(ws: Workspace) -> set[int]:
-    """Works whose latest retrieval status is 'not-retrieved' (left out of the full-text queue)."""
-    rows = ws.db.execute("SELECT work_id, status, MAX(id) FROM retrieval GROUP BY work_id")
+    """Works whose latest retrieval status is 'not-retrieved' (left out of the full-text queue);
+    like decisions, a mark follows its work to the final survivor."""
+    rows = ws.db.execute(
+        f"SELECT {FINAL.format(w='w', d='r')} AS fw, r.status, MAX(r.id) FROM retrieval r"
+        " LEFT JOIN works w ON w.id = r.work_id GROUP BY fw"
+    )
     return {r[0] for r in rows if r[1] == "not-retrieved"}
 
 
 def current_decision(
     ws: Workspace, work_id: int, stage: str, reviewer: str
 ) -> dict[str, Any] | None:
-    """The reviewer's current decision row on a work (None if none or retracted). Indexed."""
+    """The reviewer's current decision row on a work or the works merged into it (None if none
+    or retracted). Indexed lookups only."""
+    ids = group_ids(ws, final_work(ws, work_id))
     rows = list(
         ws.db.query(
-            "SELECT * FROM decisions WHERE work_id = ? AND stage = ? AND reviewer = ?"
-            " ORDER BY id DESC LIMIT 1",
-            [work_id, stage, reviewer],
+            f"SELECT * FROM decisions WHERE work_id IN ({','.join('?' * len(ids))})"
+            " AND stage = ? AND reviewer = ? ORDER BY id DESC LIMIT 1",
+            [*ids, stage, reviewer],
         )
     )
     if not rows or rows[0]["decision"] == "retract":
@@ -103,8 +108,7 @@ def is_screened(ws: Workspace, work_id: int, stage: str, reviewer: str) -> bool:
 def screened_history(ws: Workspace, stage: str, reviewer: str) -> list[int]:
     """Works the reviewer has decided at this stage, in the order of their latest decision."""
     rows = ws.db.execute(
-        "SELECT work_id, decision, MAX(id) AS last FROM decisions WHERE stage = ? AND reviewer = ?"
-        " GROUP BY work_id ORDER BY last",
+        _LATEST_SQL.format(reviewer="AND d.reviewer = ?", by_reviewer="") + " ORDER BY id",
         [stage, reviewer],
     )
     return [r[0] for r in rows if r[1] != "retract"]
@@ -119,9 +123,9 @@ def progress(ws: Workspace, stage: str, reviewer: str) -> dict[str, Any]:
     if previous_stage(ws, stage) is None:
         n_eligible = int(ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0])
         rows = ws.db.execute(
-            "SELECT l.decision, l.reason, COUNT(*) FROM (SELECT work_id, decision, reason, MAX(id)"
-            " FROM decisions WHERE stage = ? AND reviewer = ? GROUP BY work_id) l"
-            " JOIN works w ON w.id = l.work_id WHERE w.active = 1 AND l.decision != 'retract'"
+            "SELECT l.decision, l.reason, COUNT(*) FROM ("
+            + _LATEST_SQL.format(reviewer="AND d.reviewer = ?", by_reviewer="")
+            + ") l JOIN works aw ON aw.id = l.fw WHERE aw.active = 1 AND l.decision != 'retract'"
             " GROUP BY l.decision, l.reason",
             [stage, reviewer],
         ).fetchall()

@@ -1,7 +1,9 @@
 """Dual screening: conflicts, resolutions, blind visibility, and agreement statistics.
 
-Agreement follows Covidence: ``maybe`` counts as ``include`` (both mean "advance this record"),
-so statistics are on two categories, include vs exclude. Cohen's kappa is computed per pair of
+Agreement follows the decision rule of ``review.store.decisions``: by default (Covidence)
+``maybe`` counts as ``include`` (both mean "advance this record"), so statistics are on two
+categories, include vs exclude; with ``[screening] maybe = "undecided"`` maybe is its own
+category. A conflict is a work whose outcome under that rule is undecided by disagreement. Cohen's kappa is computed per pair of
 reviewers over the works both decided; Fleiss' kappa over works decided by every reviewer when
 there are more than two.
 """
@@ -12,13 +14,22 @@ from itertools import combinations
 from typing import Any
 
 from ..store import Workspace
-from ..store.decisions import current_decisions
+from ..store.decisions import cached_protocol, current_decisions, maybe_rule, stage_outcomes
 
 MAYBE_RULE = "maybe is treated as include (as Covidence does)"
+MAYBE_RULES = {
+    "advance": MAYBE_RULE,
+    "undecided": "maybe is undecided: its own category (protocol [screening] maybe)",
+}
 
 
 def binary(decision: str) -> str:
     return "exclude" if decision == "exclude" else "include"
+
+
+def label(decision: str, rule: str = "advance") -> str:
+    """The category a vote counts in for agreement under the protocol's maybe rule."""
+    return binary(decision) if rule == "advance" else decision
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float | None:
@@ -65,6 +76,8 @@ def _reviewer_decisions(ws: Workspace, stage: str) -> dict[int, dict[str, dict[s
 
 
 def agreement(ws: Workspace, stage: str) -> dict[str, Any]:
+    rule = maybe_rule(ws)
+    cats = ("include", "exclude") if rule == "advance" else ("include", "exclude", "maybe")
     by_work = _reviewer_decisions(ws, stage)
     reviewers = sorted({r for ds in by_work.values() for r in ds})
     pairs = []
@@ -72,12 +85,12 @@ def agreement(ws: Workspace, stage: str) -> dict[str, Any]:
         both = [
             (ds[a]["decision"], ds[b]["decision"]) for ds in by_work.values() if a in ds and b in ds
         ]
-        la = [binary(x) for x, _ in both]
-        lb = [binary(y) for _, y in both]
+        la = [label(x, rule) for x, _ in both]
+        lb = [label(y, rule) for _, y in both]
         table = {
             f"{x}/{y}": sum(1 for p, q in zip(la, lb, strict=True) if p == x and q == y)
-            for x in ("include", "exclude")
-            for y in ("include", "exclude")
+            for x in cats
+            for y in cats
         }
         k = cohen_kappa(la, lb)
         pairs.append(
@@ -97,30 +110,28 @@ def agreement(ws: Workspace, stage: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         "stage": stage,
         "reviewers": reviewers,
-        "rule": MAYBE_RULE,
+        "rule": MAYBE_RULES[rule],
         "pairs": pairs,
     }
     if len(reviewers) > 2:
         rows = []
         for ds in by_work.values():
             if all(r in ds for r in reviewers):
-                labels = [binary(ds[r]["decision"]) for r in reviewers]
-                rows.append([labels.count("include"), labels.count("exclude")])
+                labels = [label(ds[r]["decision"], rule) for r in reviewers]
+                rows.append([labels.count(c) for c in cats])
         fk = fleiss_kappa(rows)
         result["fleiss"] = {"n": len(rows), "kappa": None if fk is None else round(fk, 4)}
     return result
 
 
 def conflicts(ws: Workspace, stage: str) -> list[dict[str, Any]]:
-    """Works where reviewers disagree (include/maybe vs exclude) and nobody has resolved it."""
-    resolved = {
-        d["work_id"] for d in current_decisions(ws, stage=stage) if d["origin"] == "resolution"
-    }
+    """Active works whose reviewers disagree and nobody has resolved it: the works the decision
+    rule leaves without an outcome (include/maybe vs exclude; any disagreement when the protocol
+    says maybe = "undecided")."""
+    undecided = {w for w, r in stage_outcomes(ws, stage).items() if r["decision"] is None}
     out = []
     for work_id, ds in sorted(_reviewer_decisions(ws, stage).items()):
-        if work_id in resolved or len(ds) < 2:
-            continue
-        if len({binary(d["decision"]) for d in ds.values()}) > 1:
+        if work_id in undecided:
             title = ws.db.execute("SELECT title FROM works WHERE id = ?", [work_id]).fetchone()
             out.append(
                 {
@@ -158,7 +169,7 @@ def visible_decisions(ws: Workspace, work_id: int, stage: str, viewer: str) -> l
     """Decisions a reviewer may see on a work: with ``blind = true`` in the protocol, others'
     decisions stay hidden until the viewer has decided the work too."""
     rows = current_decisions(ws, stage=stage, work_id=work_id)
-    proto = ws.protocol()
+    proto = cached_protocol(ws)
     if proto is None or not proto.blind:
         return rows
     if any(d["reviewer"] == viewer for d in rows):

@@ -384,8 +384,9 @@ def m007_coding(db: sqlite_utils.Database) -> None:
 def m008_truth_merged_into(db: sqlite_utils.Database) -> None:
     """works.merged_into names the FINAL survivor (decisions follow it; issue 12): fill it for
     works deactivated by a logged merge before it existed, path-compress chains, and index it so
-    one work's decisions are found without scanning works."""
+    one work's decisions (and retrieval marks) are found without scanning a table."""
     db.execute("CREATE INDEX IF NOT EXISTS works_merged_into ON works(merged_into)")
+    db.execute("CREATE INDEX IF NOT EXISTS retrieval_work ON retrieval(work_id, id)")
     db.execute(
         "UPDATE works SET merged_into = (SELECT m.work_id FROM merges m WHERE m.action = 'merge'"
         " AND m.from_work_ids = '[' || works.id || ']' ORDER BY m.id DESC LIMIT 1)"
