@@ -116,14 +116,16 @@ def test_csv_without_title_and_bad_json(tmp_path: Path):
 # workspace ----------------------------------------------------------------------------------
 def test_import_logs_one_search_per_file(ws):
     report = import_files(ws, [RIS, FORMATS / "colrev" / "eric_nbib.nbib"], arm="other")
-    # example_full.ris holds the same record (ID 12345) twice: found 2, stored 1
-    assert [f.records_stored for f in report.imported] == [1, 1]
+    # example_full.ris holds the same record (ID 12345) twice: both are identified records
+    # (issue 14.4: stored and counted, then dedup removes one as a duplicate)
+    assert [f.records_stored for f in report.imported] == [2, 1]
+    assert "12345 (2 copies)" in (report.imported[0].note or "")
     rows = searches(ws)
     assert [
         (s["kind"], s["file_name"], s["records_found"], s["records_stored"], s["status"])
         for s in rows
     ] == [
-        ("file", "example_full.ris", 2, 1, "complete"),
+        ("file", "example_full.ris", 2, 2, "complete"),
         ("file", "eric_nbib.nbib", 1, 1, "complete"),
     ]
     assert rows[1]["source"] == "ERIC" and rows[0]["arm"] == "other"
@@ -171,7 +173,7 @@ def test_folder_import_and_skip_bad(ws, tmp_path: Path):
     report = import_files(ws, [folder], skip_bad=True)
     assert [Path(f.path).name for f in report.imported] == ["a.ris", "b.csv"]
     assert [Path(p).name for p, _ in report.bad] == ["c.csv"]
-    assert report.records_stored == 11
+    assert report.records_stored == 12  # a.ris lists ID 12345 twice: both stored (issue 14.4)
     assert {s["source"] for s in searches(ws)} == {"a.ris", "IEEE Xplore"}
 
 

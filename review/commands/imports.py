@@ -55,6 +55,8 @@ def import_cmd(
             f"(source {f.source!r}, search {searches})"
         )
     for f in report.imported:
+        if f.note:  # already imported / already stored / repeated within the file
+            click.echo(f"{f.path}: {f.note}")
         for warning in f.warnings:
             click.secho(f"warning: {warning}", fg="yellow", err=True)
     for _path, message in report.bad:

@@ -400,3 +400,29 @@ def m008_truth_merged_into(db: sqlite_utils.Database) -> None:
         )
         if not cur.rowcount:
             break
+
+
+@migration
+def m009_safety_fingerprints_locks(db: sqlite_utils.Database) -> None:
+    """records.fingerprint: content hash of a record that has no source id (idempotent imports
+    match such records by content); locks: one row per running harvest of a source (pid, host,
+    process start) so a second harvest of that source refuses while the first is alive."""
+    from .records import FINGERPRINT_FIELDS, row_fingerprint
+
+    db.execute("ALTER TABLE records ADD COLUMN fingerprint TEXT")
+    db.execute("CREATE INDEX records_source_fingerprint ON records(source, fingerprint)")
+    cols = ", ".join(FINGERPRINT_FIELDS)
+    rows = db.execute(
+        f"SELECT id, {cols} FROM records WHERE source_record_id IS NULL OR source_record_id = ''"
+    ).fetchall()
+    db.conn.executemany(
+        "UPDATE records SET fingerprint = ? WHERE id = ?",
+        [(row_fingerprint(dict(zip(FINGERPRINT_FIELDS, r[1:], strict=True))), r[0]) for r in rows],
+    )
+    db.execute(
+        """CREATE TABLE locks (
+            name TEXT PRIMARY KEY,           -- e.g. 'harvest:openalex:<source>'
+            pid INTEGER NOT NULL, host TEXT NOT NULL,
+            started TEXT,                    -- the process's start time (pid reuse check)
+            command TEXT, acquired_at TEXT NOT NULL)"""
+    )

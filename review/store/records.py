@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WorkspaceError
@@ -80,20 +83,53 @@ _WORK_COLS = (
 )  # fmt: skip
 
 
-def _stored_ids(ws: Workspace, source: str, sids: list[str]) -> set[str]:
-    """Which of these source ids are already stored for ``source`` (indexed lookups)."""
-    seen: set[str] = set()
-    for i in range(0, len(sids), 500):
-        chunk = sids[i : i + 500]
-        seen.update(
-            x
-            for (x,) in ws.db.execute(
-                "SELECT source_record_id FROM records WHERE source = ? AND source_record_id IN"
-                f" ({','.join('?' * len(chunk))})",
-                [source, *chunk],
-            )
-        )
-    return seen
+FINGERPRINT_FIELDS: tuple[str, ...] = (
+    "title", "abstract", "authors", "year", "doi", "pmid", "openalex_id", "isbn", "issn", "venue",
+    "volume", "issue", "pages", "language", "record_type", "url", "keywords", "published_date",
+    "file_sha256",
+)  # fmt: skip
+
+
+def row_fingerprint(row: Mapping[str, Any]) -> str:
+    """Content hash of a mapped record (its ``records`` row): the identity of a record that has
+    no source id. Whitespace runs, empty strings and empty lists count as missing."""
+    parts: list[str | None] = []
+    for key in FINGERPRINT_FIELDS:
+        value = row.get(key)
+        text = None if value is None else " ".join(str(value).split())
+        parts.append(text if text and text != "[]" else None)
+    blob = json.dumps(parts, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+@dataclass
+class StoreResult:
+    """What ``store_records`` did with one batch."""
+
+    ids: list[int] = field(default_factory=list)  # records stored
+    already_stored: list[str] = field(default_factory=list)  # skipped: ids (or "content") in store
+    repeated_ids: dict[str, int] = field(default_factory=dict)  # id -> copies in this batch (>1)
+    repeated_content: int = 0  # extra exact copies of records without an id in this batch
+
+    @property
+    def repeats(self) -> int:
+        """Records in the batch that repeat another one (stored; dedup removes them)."""
+        return sum(n - 1 for n in self.repeated_ids.values()) + self.repeated_content
+
+
+def _stored_counts(ws: Workspace, source: str, column: str, keys: list[str]) -> Counter[str]:
+    """How many records of ``source`` already carry each of these ids/fingerprints (indexed)."""
+    counts: Counter[str] = Counter()
+    uniq = sorted(set(keys))
+    for i in range(0, len(uniq), 500):
+        chunk = uniq[i : i + 500]
+        for key, n in ws.db.execute(
+            f"SELECT {column}, COUNT(*) FROM records WHERE source = ? AND {column} IN"
+            f" ({','.join('?' * len(chunk))}) GROUP BY {column}",
+            [source, *chunk],
+        ):
+            counts[key] = n
+    return counts
 
 
 def add_records(
@@ -103,32 +139,70 @@ def add_records(
     *,
     skip_existing: bool = True,
     group_name: str | None = None,
+    match_content: bool = False,
 ) -> list[int]:
+    """Store records of one search; returns the ids of the records stored (see ``store_records``)."""
+    return store_records(
+        ws,
+        search_id,
+        records,
+        skip_existing=skip_existing,
+        group_name=group_name,
+        match_content=match_content,
+    ).ids
+
+
+def store_records(
+    ws: Workspace,
+    search_id: int,
+    records: Iterable[Record],
+    *,
+    skip_existing: bool = True,
+    group_name: str | None = None,
+    match_content: bool = False,
+) -> StoreResult:
     """Store records of one search, each with a new work of its own (dedup merges later).
 
-    Records whose ``source_record_id`` is already stored for this source are skipped when
-    ``skip_existing`` (re-runs and resumed harvests add no duplicates). Runs inside the caller's
-    transaction if there is one; all or nothing. Returns the ids of the records stored.
+    The rule (README "Importing twice"): every record of the batch is stored, repeats included:
+    a file that lists one accession number three times identified three records, and dedup
+    removes two as duplicates. With ``skip_existing``, records already stored for this source by
+    earlier batches are not stored again, copy for copy: a key (the ``source_record_id``, or with
+    ``match_content`` the content fingerprint of a record without one) stored n times already
+    skips its first n copies in the batch. Re-runs, resumed harvests and re-imports add nothing.
+    Runs inside the caller's transaction if there is one; all or nothing.
     """
     srow = ws.db.execute("SELECT source, arm FROM searches WHERE id = ?", [search_id]).fetchone()
     if srow is None:
         raise WorkspaceError(f"no search with id {search_id}")
     source, arm = srow
-    ids: list[int] = []
+    result = StoreResult()
     ts = now()
     with ws.transaction():
         batch = list(records)  # inside the transaction: a failing generator leaves nothing
-        seen: set[str] = set()
+        rows = [rec.to_row() for rec in batch]
+        keys: list[tuple[str, str] | None] = []
+        for row in rows:
+            sid = row.get("source_record_id")
+            if sid not in (None, ""):
+                keys.append(("source_record_id", str(sid)))
+            else:
+                row["fingerprint"] = row_fingerprint(row)
+                keys.append(("fingerprint", row["fingerprint"]) if match_content else None)
+        in_store: dict[str, Counter[str]] = {
+            "source_record_id": Counter(),
+            "fingerprint": Counter(),
+        }
         if skip_existing:
-            seen = _stored_ids(
-                ws, source, [r.source_record_id for r in batch if r.source_record_id]
-            )
+            for column in in_store:
+                wanted = [k for c, k in filter(None, keys) if c == column]
+                if wanted:
+                    in_store[column] = _stored_counts(ws, source, column, wanted)
         conn = ws.db.conn
-        for rec in batch:
-            sid = rec.source_record_id
-            if sid is not None and sid in seen:
+        for row, key in zip(rows, keys, strict=True):
+            if key is not None and in_store[key[0]][key[1]] > 0:
+                in_store[key[0]][key[1]] -= 1
+                result.already_stored.append(key[1] if key[0] == "source_record_id" else "content")
                 continue
-            row = rec.to_row()
             work = {k: row[k] for k in _WORK_COLS}
             work.update(active=1, created_at=ts, updated_at=ts)
             cur = conn.execute(
@@ -147,10 +221,25 @@ def add_records(
                 f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                 list(row.values()),
             )
-            ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
-            if sid is not None:
-                seen.add(sid)
-    return ids
+            result.ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
+        ids = Counter(k for c, k in filter(None, keys) if c == "source_record_id")
+        result.repeated_ids = {k: n for k, n in ids.items() if n > 1}
+        prints = Counter(row["fingerprint"] for row in rows if "fingerprint" in row)
+        result.repeated_content = sum(n - 1 for n in prints.values())
+    return result
+
+
+def previous_file_search(ws: Workspace, content_sha256: str, sources: list[str]) -> dict[str, Any] | None:
+    """The first complete file import of this content into one of ``sources``, if any."""
+    row = ws.db.execute(
+        "SELECT id, file_name, started_at, source FROM searches WHERE kind = 'file'"
+        " AND status = 'complete' AND json_extract(params, '$.content_sha256') = ?"
+        f" AND source IN ({','.join('?' * len(sources))}) ORDER BY id LIMIT 1",
+        [content_sha256, *sources],
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("id", "file_name", "started_at", "source"), row, strict=True))
 
 
 def record_counts_by_source(ws: Workspace) -> dict[str, int]:

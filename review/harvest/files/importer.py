@@ -8,9 +8,17 @@ from typing import Any
 
 from ...errors import FormatError, ReviewError
 from ...models import Record
-from ...store.records import add_records, finish_search, start_search
+from ...store.records import (
+    StoreResult,
+    finish_search,
+    previous_file_search,
+    start_search,
+    store_records,
+    update_search,
+)
 from ...store.workspace import Workspace
 from . import ParsedFile, parse_file
+from .idempotency import content_sha256, describe
 
 
 @dataclass
@@ -23,6 +31,8 @@ class FileResult:
     records_stored: int
     search_ids: list[int] = field(default_factory=list)  # one per database the file names
     warnings: list[str] = field(default_factory=list)
+    note: str | None = None  # what was skipped as already stored / stored although repeated
+    duplicate_of: int | None = None  # the search that imported the same content before
 
 
 @dataclass
@@ -81,11 +91,14 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
         "path": str(parsed.path),
         "format": parsed.format,
         "encoding": parsed.encoding,
+        "content_sha256": content_sha256(parsed),
     }
     found = stored = 0
     sids: list[int] = []
+    notes: list[str] = []
     groups = by_database(parsed, source)
-    with ws.transaction():
+    with ws.transaction():  # BEGIN IMMEDIATE: a concurrent import of the same file waits here
+        prior = previous_file_search(ws, params["content_sha256"], list(groups))
         for src, records in groups.items():
             sid = start_search(
                 ws,
@@ -97,8 +110,22 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
                 api_version=_parser_version(parsed.format),
                 params=params,
             )
-            ids = add_records(ws, sid, records)
+            if prior is None:  # idempotency: see idempotency.py and README "Importing twice"
+                res = store_records(ws, sid, records, match_content=True)
+                note = describe(res)
+            else:
+                res, note = (
+                    StoreResult(),
+                    (
+                        f"already imported: same content as search {prior['id']} "
+                        f"({prior['file_name']}, {prior['started_at'][:10]}); nothing added"
+                    ),
+                )
+            ids = res.ids
             finish_search(ws, sid, records_found=len(records), records_stored=len(ids))
+            if note:
+                update_search(ws, sid, notes=note)
+                notes.append(note if len(groups) == 1 else f"{src}: {note}")
             sids.append(sid)
             found, stored = found + len(records), stored + len(ids)
     return FileResult(
@@ -110,6 +137,8 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
         stored,
         sids,
         list(parsed.warnings),
+        note="; ".join(notes) or None,
+        duplicate_of=prior["id"] if prior else None,
     )
 
 
