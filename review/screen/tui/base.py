@@ -80,7 +80,7 @@ BASE_BINDINGS: list[BindingType] = [
 
 def is_locked(e: BaseException) -> bool:
     """True for SQLite's "database is locked" / "busy" (another connection holds the write lock)."""
-    msg = str(e).lower()
+    msg = str(e).lower()  # review.store's WorkspaceBusy is also an OperationalError
     return isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg)
 
 
@@ -236,17 +236,17 @@ class ReviewApp(App[None]):
                 return "queued"
         try:
             result = self._attempt(self.ws, job, TRY_MS)
-        except ReviewError as e:
-            self.report(e)
-            return "failed"
-        except sqlite3.OperationalError as e:
-            if not is_locked(e):
-                raise
-            with self._qlock:
-                self._queue.append(job)
-                self._start_writer()
-            self._set_waiting(0.0)
-            return "queued"
+        except Exception as e:
+            if is_locked(e):  # WorkspaceBusy or a bare "database is locked"
+                with self._qlock:
+                    self._queue.append(job)
+                    self._start_writer()
+                self._set_waiting(0.0)
+                return "queued"
+            if isinstance(e, ReviewError):
+                self.report(e)
+                return "failed"
+            raise
         self.writes_done += 1
         if done is not None:
             done(result)
@@ -255,13 +255,14 @@ class ReviewApp(App[None]):
     @staticmethod
     def _attempt(ws: Workspace, job: WriteJob, busy_ms: int) -> Any:
         conn = ws.db.conn
+        before = conn.execute("PRAGMA busy_timeout").fetchone()[0]
         conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         try:
             return job.fn(ws)
         finally:
             if conn.in_transaction:  # a write that failed half-way leaves nothing behind
                 conn.rollback()
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {int(before)}")
 
     def _start_writer(self) -> None:
         """(holding _qlock) one writer thread drains the queue in order."""
@@ -281,13 +282,11 @@ class ReviewApp(App[None]):
                     job = self._queue[0]
                 try:
                     result = self._attempt(ws, job, RETRY_MS)
-                except sqlite3.OperationalError as e:
+                except Exception as e:
                     if is_locked(e):
                         self._to_ui(self._set_waiting, time.monotonic() - start)
                         continue
-                    self._to_ui(self.report, e)
-                except ReviewError as e:
-                    self._to_ui(self.report, e)
+                    self._to_ui(self.report, e)  # shown, never a traceback; the queue goes on
                 else:
                     self._to_ui(self._committed, job, result)
                 # popped only after its callback ran: a key pressed meanwhile queues behind it

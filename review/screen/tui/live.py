@@ -4,7 +4,7 @@
 screens. Before each next record the app asks :class:`MergeWatch` (one primary-key look-up while
 nothing changed) and skips works merged into another; works a split re-activated come back to
 the front of the queue. A decision on a work absorbed meanwhile is recorded on its survivor
-(``works.merged_into`` points at the final survivor), as ``review decide`` does.
+(``actions.survivor``), as ``review decide`` does.
 """
 
 from __future__ import annotations
@@ -15,14 +15,6 @@ from typing import Any
 
 from ...store import Workspace
 from .. import actions
-
-
-def survivor(ws: Workspace, work_id: int) -> int:
-    """The work a decision on ``work_id`` belongs to now (itself unless it was merged away)."""
-    row = ws.db.execute("SELECT active, merged_into FROM works WHERE id = ?", [work_id]).fetchone()
-    if row is not None and not row[0] and row[1]:
-        return int(row[1])
-    return work_id
 
 
 def absorbed_into(ws: Workspace, work_id: int) -> int | None:
@@ -41,9 +33,10 @@ def decide_on_survivor(
     decision: str,
     reason: str | None = None,
 ) -> dict[str, Any]:
-    """``actions.decide`` on the work's survivor; ``{"work_id", "decided_on", "id"}``."""
-    target = survivor(ws, work_id)
-    did = actions.decide(ws, target, stage, reviewer, decision, reason, origin="tui")
+    """``actions.decide`` (which records on the work's final survivor, ``actions.survivor``);
+    ``{"work_id", "decided_on", "id"}`` so the app can say where the decision went."""
+    target = actions.survivor(ws, work_id)
+    did = actions.decide(ws, work_id, stage, reviewer, decision, reason, origin="tui")
     return {"work_id": work_id, "decided_on": target, "id": did}
 
 

@@ -1,0 +1,154 @@
+"""The screening app's per-key path reads only the work in hand through indexes (issue 18).
+
+No timing here: every SQL statement the app runs on its own connection while a reviewer presses
+keys is recorded (``sqlite3`` trace callback), explained (``EXPLAIN QUERY PLAN``) and checked:
+no full scan of a table that grows with the review (works, decisions, records, ...), and no more
+than ``BUDGET`` statements per key. A failure names the statement and the Python caller, so the
+next refactor cannot bring a 100 ms scan back unnoticed (at 100k works one scan of ``works`` or
+``decisions`` costs more than the whole 50 ms budget of a key).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from test_screen import build_workspace
+
+from review.screen.tui.app import ScreenApp
+from review.screen.tui.widgets import RecordView
+
+SIZE = (150, 50)
+# tables whose size grows with the review; small fixed tables (meta, protocols) may be scanned
+BIG = (
+    "works", "decisions", "records", "notes", "tags", "retrieval", "work_countries",
+    "documents", "document_pages", "merges", "searches", "embeddings", "dedup_candidates",
+)  # fmt: skip
+BUDGET = 30  # statements per key on the UI thread's connection (measured: see test output)
+SKIP = re.compile(r"^\s*(PRAGMA|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+
+@dataclass
+class Traced:
+    sql: str
+    where: str  # review/... callers, innermost first
+
+
+@dataclass
+class Recorder:
+    """Records every statement run on one connection with the review code that ran it."""
+
+    statements: list[Traced] = field(default_factory=list)
+
+    def __call__(self, sql: str) -> None:
+        frames = [
+            f"{Path(f.filename).name}:{f.lineno} {f.name}"
+            for f in reversed(traceback.extract_stack()[:-1])
+            if "/review/" in f.filename and "/tests/" not in f.filename
+        ]
+        self.statements.append(Traced(sql, " <- ".join(frames[:4])))
+
+
+def scans(conn: sqlite3.Connection, sql: str) -> list[str]:
+    """The plan lines of ``sql`` that scan a big table in full (``SCAN works`` ...)."""
+    if SKIP.match(sql):
+        return []
+    plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    bad = []
+    for line in plan:
+        m = re.match(r"SCAN (\w+)", line)
+        if m and m.group(1) in BIG:
+            bad.append(line)
+    return bad
+
+
+def offenders(conn: sqlite3.Connection, traced: list[Traced]) -> list[str]:
+    out = []
+    for t in traced:
+        bad = scans(conn, t.sql)
+        if bad:
+            one_line = " ".join(t.sql.split())
+            out.append(f"{'; '.join(bad)} in `{one_line[:160]}` from {t.where}")
+    return sorted(set(out))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    ws = build_workspace(tmp_path / "tui.db")
+    # a merged pair, so the per-work decision look-up follows merged_into as it does in real use
+    ws.db.execute("UPDATE works SET active = 0, merged_into = 30 WHERE id = 29")
+    ws.db.conn.commit()
+    ws.close()
+    return tmp_path / "tui.db"
+
+
+def test_a_scanning_query_is_caught(db):
+    """The checker can fail: a deliberate full scan and a correlated scan are reported."""
+    conn = sqlite3.connect(db)
+    rec = Recorder()
+    conn.set_trace_callback(rec)
+    conn.execute("SELECT COUNT(*) FROM decisions WHERE note LIKE '%x%'").fetchall()
+    conn.execute("SELECT id FROM works WHERE title LIKE 'x%'").fetchall()
+    conn.execute("SELECT * FROM works WHERE id = 3").fetchall()  # indexed: fine
+    conn.set_trace_callback(None)
+    found = offenders(conn, rec.statements)
+    assert len(found) == 2, found
+    assert any("SCAN decisions" in f for f in found) and any("SCAN works" in f for f in found)
+    assert all("test_tui_sql.py" not in f.split(" from ")[-1] for f in found)
+
+
+async def _drive(app: ScreenApp, pilot, keys: list[tuple[str, ...]]) -> list[list[Traced]]:
+    per_key: list[list[Traced]] = []
+    for k in keys:
+        rec = Recorder()
+        app.ws.db.conn.set_trace_callback(rec)
+        await pilot.press(*k)
+        app.ws.db.conn.set_trace_callback(None)
+        per_key.append(rec.statements)
+    return per_key
+
+
+async def test_guard_names_the_offender_when_an_index_goes_missing(db):
+    """Without works_merged_into, the per-work decision look-up scans works: caught, and the
+    message names the Python caller (the one decision rule's per-work path)."""
+    conn = sqlite3.connect(db)
+    conn.execute("DROP INDEX works_merged_into")
+    conn.commit()
+    app = ScreenApp(db, reviewer="ann", order="oldest")
+    async with app.run_test(size=SIZE) as pilot:
+        while app.current is None:
+            await pilot.pause(0.01)
+        per_key = await _drive(app, pilot, [("i",), ("m",)])
+    bad = offenders(conn, [t for key in per_key for t in key])
+    assert bad and any("SCAN works" in b and "decisions.py" in b for b in bad), bad
+
+
+KEYS = [("i",), ("e", "1"), ("m",), ("i",), ("left",), ("right",), ("u",), ("i",), ("i",)]
+
+
+@pytest.mark.parametrize("order", ["oldest", "relevance"])
+async def test_per_key_path_reads_only_the_work_in_hand(db, order):
+    app = ScreenApp(db, reviewer="ann", order=order)
+    async with app.run_test(size=SIZE) as pilot:
+        while app.current is None or not app.query_one(RecordView).header_text.plain:
+            await pilot.pause(0.01)
+        # a second reviewer's decisions exist, so blind / visible decisions have rows to read
+        from review.screen import actions
+
+        for w in range(1, 31):
+            if w != 29:
+                actions.decide(app.ws, w, "title-abstract", "bob", "include")
+        per_key = await _drive(app, pilot, KEYS)
+        assert app.writes_done >= 6
+    conn = sqlite3.connect(db)
+    all_traced = [t for key in per_key for t in key]
+    assert all_traced, "the trace saw no statement: the test would prove nothing"
+    counts = [len([t for t in key if not SKIP.match(t.sql)]) for key in per_key]
+    print(f"statements per key ({order}): {counts}")
+    bad = offenders(conn, all_traced)
+    assert not bad, "full table scans on the per-key path:\n  " + "\n  ".join(bad)
+    assert max(counts) <= BUDGET, f"statements per key {counts} exceed the budget {BUDGET}"
