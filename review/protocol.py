@@ -37,6 +37,7 @@ _KNOWN_TOP = {
     "regions",
     "themes",
     "keys",
+    "sharing",
     "coding",
 }
 
@@ -61,6 +62,7 @@ class Protocol:
     confidence: float = 0.95
     keys: dict[str, str] = field(default_factory=dict)
     codebook: tuple[CodingField, ...] = ()
+    require_signed: bool = False  # [sharing] require_signed: import only bundles a trusted key signed
     text: str = ""
     path: str | None = None
 
@@ -313,6 +315,12 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
         raise c.fail("keys", 'must be a table of action = "key"')
+    sharing = data.get("sharing", {})
+    if not isinstance(sharing, dict):
+        raise c.fail("sharing", "must be a table")
+    require_signed = sharing.get("require_signed", False)
+    if not isinstance(require_signed, bool):
+        raise c.fail("sharing.require_signed", "must be true or false")
 
     return Protocol(
         title=title or "",
@@ -333,6 +341,7 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
         confidence=float(conf),
         keys=dict(keys),
         codebook=parse_codebook(data.get("coding"), c),
+        require_signed=require_signed,
         text=text,
         path=path,
     )

@@ -19,20 +19,25 @@ def bundle() -> None:
 @click.option("--group", help="Your group's name (default: remembered, else the OS user).")
 @click.option("--with-pdfs", is_flag=True, help="Include stored PDFs and saved pages.")
 @click.option("--decisions", is_flag=True, help="Include the decision, note and tag logs.")
+@click.option("--unsigned", is_flag=True, help="Do not sign, even when the group has a key.")
 @db_option
 def bundle_export(
-    output: str, group: str | None, with_pdfs: bool, decisions: bool, db_path: str
+    output: str, group: str | None, with_pdfs: bool, decisions: bool, unsigned: bool, db_path: str
 ) -> None:
-    """Write the workspace's records (raw payloads), search log and merges to one zip file."""
+    """Write the workspace's records (raw payloads), search log and merges to one zip file.
+
+    Signed with the group's key when `review keys generate --group NAME` made one."""
     from ..share.bundle import export_bundle
 
     m = export_bundle(
-        open_ws(db_path), output, group=group, with_pdfs=with_pdfs, decisions=decisions
-    )
+        open_ws(db_path), output, group=group, with_pdfs=with_pdfs, decisions=decisions,
+        sign=not unsigned,
+    )  # fmt: skip
     c = m["counts"]
+    signed = f"signed with key {m['signed_by']}" if m.get("signed_by") else "unsigned"
     click.echo(
         f"{output}: group {m['group']!r}, {c['records']} records, {c['searches']} searches, "
-        f"{c['decisions']} decisions, {c['files']} files"
+        f"{c['decisions']} decisions, {c['files']} files; {signed}"
     )
 
 
@@ -45,7 +50,11 @@ def bundle_export(
 def bundle_import(
     file: str, group: str | None, no_dedup: bool, as_json: bool, db_path: str
 ) -> None:
-    """Verify and merge a bundle in one transaction; importing it twice changes nothing."""
+    """Verify and merge a bundle in one transaction; importing it twice changes nothing.
+
+    Decisions, notes and tags from the bundle are stored as NAME@GROUP (the bundle's group).
+    A bad signature is refused; so is any bundle not signed by a trusted key when the protocol
+    sets [sharing] require_signed = true."""
     from ..share.merge import import_bundle
 
     ws = open_ws(db_path)
@@ -57,11 +66,19 @@ def bundle_import(
     elif s["already_imported"]:
         click.echo(f"{file}: already imported (sha256 {s['sha256'][:12]}); nothing changed")
     else:
+        click.echo(f"{file}: {_signature(s['signature'])}")
         click.echo(
             f"{file}: from group {s['group']!r}: {s['records_added']} records added "
             f"({s['records_skipped']} already present), {s['searches_added']} searches, "
             f"{s['decisions_added']} decisions, {s['notes_added']} notes, {s['files_added']} files"
         )
+        if s["relayed_skipped"]:
+            click.echo(
+                f"  {s['relayed_skipped']} rows by other groups' reviewers skipped (a group speaks"
+                " only for itself: import those from their own group's bundle)"
+            )
+        if s["dates_clamped"]:
+            click.echo(f"  {s['dates_clamped']} dates later than now set to the import time")
         if s.get("dedup"):
             d = s["dedup"]
             click.echo(
@@ -78,19 +95,29 @@ def _dedup(ws):  # type: ignore[no-untyped-def]
     return {k: r[k] for k in ("groups_merged", "works_absorbed", "candidates_new", "active_works")}
 
 
+def _signature(sig: dict) -> str:  # type: ignore[type-arg]
+    fp = f" (key {sig['fingerprint']})" if sig.get("fingerprint") else ""
+    return f"{sig['text']}{fp}"
+
+
 @bundle.command("inspect")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def bundle_inspect(file: str, as_json: bool) -> None:
-    """Show what a bundle holds (verifying it) without importing anything."""
+@click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), envvar="REVIEW_DB",
+    help="Workspace whose trusted keys check the signature (default: none).",
+)  # fmt: skip
+def bundle_inspect(file: str, as_json: bool, db_path: str | None) -> None:
+    """Show what a bundle holds (verifying it and its signature) without importing anything."""
     from ..share.bundle import inspect_bundle
 
-    info = inspect_bundle(file)
+    info = inspect_bundle(file, open_ws(db_path) if db_path else None)
     if as_json:
         echo_json(info)
         return
     m = info["manifest"]
     click.echo(f"{file}  sha256 {info['sha256'][:16]}…")
+    click.echo(f"  {_signature(info['signature'])}")
     click.echo(
         f"  group {m['group']!r}, created {m['created_at']}, review {m['tool_version']}, schema {m['schema_version']}"
     )
@@ -193,4 +220,65 @@ def browse(port: int, db_path: str) -> None:
     subprocess.run([exe, db_path, "--port", str(port), "-o"], check=False)
 
 
-COMMANDS: list[click.Command] = [bundle, conflicts, resolve, agreement, browse]
+@click.group()
+def keys() -> None:
+    """Signing keys: sign the bundles you export, trust the keys of groups you import from."""
+
+
+@keys.command("generate")
+@click.option("--group", required=True, help="Your group's name (as in `bundle export --group`).")
+@click.option("--force", is_flag=True, help="Replace an existing key.")
+def keys_generate(group: str, force: bool) -> None:
+    """Make GROUP's Ed25519 key pair in your config directory; send the .pub file to others."""
+    from ..share.keys import generate_key
+
+    k = generate_key(group, force=force)
+    click.echo(f"key for {group!r}: fingerprint {k['fingerprint']}")
+    click.echo(f"  private key {k['private_key']} (mode 0600: never share it)")
+    click.echo(f"  public key  {k['public_key']} (send it; read the fingerprint out by phone)")
+
+
+@keys.command("trust")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--group", help="Trust it for this group (default: the name in the file).")
+@db_option
+def keys_trust(file: str, group: str | None, db_path: str) -> None:
+    """Trust a group's public key FILE in this workspace (check its fingerprint with them)."""
+    from ..share.keys import trust_key
+
+    t = trust_key(open_ws(db_path), file, group=group)
+    was = " (already trusted)" if t["already_trusted"] else ""
+    click.echo(f"trusted {t['group']!r} key {t['fingerprint']}{was}")
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def keys_list(as_json: bool, db_path: str) -> None:
+    """The public keys this workspace trusts."""
+    from ..share.keys import trusted_keys
+
+    rows = trusted_keys(open_ws(db_path))
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No trusted keys (review keys trust FILE.pub).")
+    for k in rows:
+        click.echo(
+            f"{k['group']:<24} {k['fingerprint']}  trusted {k['added_at'][:10]}  {k['file']}"
+        )
+
+
+@keys.command("forget")
+@click.argument("fingerprint")
+@db_option
+def keys_forget(fingerprint: str, db_path: str) -> None:
+    """Stop trusting the key with FINGERPRINT."""
+    from ..share.keys import forget_key
+
+    k = forget_key(open_ws(db_path), fingerprint)
+    click.echo(f"no longer trusted: {k['group']!r} key {k['fingerprint']}")
+
+
+COMMANDS: list[click.Command] = [bundle, conflicts, resolve, agreement, browse, keys]

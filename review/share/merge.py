@@ -1,28 +1,46 @@
-"""Importing a bundle: verify first, then merge everything in ONE transaction, with provenance."""
+"""Importing a bundle: verify, validate every row, then merge in ONE transaction, with provenance.
+
+Order: open and verify the bundle (bundle.open_bundle: sizes, manifest, signature, checksums);
+refuse it under ``[sharing] require_signed`` unless a trusted key signed it; validate every row of
+every member (rows.py) streaming, writing nothing; then one transaction inserts everything and,
+last, copies the PDFs it references into ``<db>.files/bundles/``. Any failure rolls the
+transaction back and removes every file and folder the import created: a refused import leaves
+the workspace and its file store byte-identical. Memory stays bounded: members are streamed from
+disk twice (validate, write) and only ids are kept between the passes.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from ..dedup.merges import recompute_works
 from ..errors import BundleError
 from ..store import Workspace, now
-from .bundle import _RECORD_SKIP, _rows, read_bundle
-from .safezip import Limits, sha256
+from .bundle import _RECORD_SKIP, Bundle, open_bundle, valid_group
+from .rows import (
+    Context,
+    clean_decision,
+    clean_document,
+    clean_note,
+    clean_record,
+    clean_search,
+    clean_tag,
+)
+from .safezip import Limits, sha256_file
 
 _SEARCH_COLS = (
     "source", "arm", "kind", "query", "file_name", "started_at", "finished_at", "tool",
     "tool_version", "api_version", "records_found", "status", "cursor", "params",
 )  # fmt: skip
-
-
-def _reviewer(name: str, group: str, local_group: str | None = None) -> str:
-    """Imported reviewers are qualified by their group; our own names come back unqualified."""
-    if local_group and name.endswith(f"@{local_group}"):
-        return name[: -len(local_group) - 1]
-    return name if "@" in name else f"{name}@{group}"
+_LOGS = (
+    ("decisions.jsonl", clean_decision, "decisions_added"),
+    ("notes.jsonl", clean_note, "notes_added"),
+    ("tags.jsonl", clean_tag, "tags_added"),
+)
 
 
 def import_bundle(
@@ -30,164 +48,232 @@ def import_bundle(
 ) -> dict[str, Any]:
     """Merge a bundle into the workspace. Idempotent; all-or-nothing; returns what was added."""
     p = str(path)
-    digest = sha256(Path(path).read_bytes())
-    manifest, members = read_bundle(path, limits)
-    g = group or manifest["group"]
-    summary: dict[str, Any] = {
-        "bundle": p, "sha256": digest, "group": g, "already_imported": False,
-        "searches_added": 0, "records_added": 0, "records_skipped": 0, "works_added": 0,
-        "decisions_added": 0, "notes_added": 0, "tags_added": 0, "files_added": 0,
-    }  # fmt: skip
-    if ws.db.execute("SELECT 1 FROM bundles WHERE sha256 = ?", [digest]).fetchone():
-        summary["already_imported"] = True
-        return summary
-    searches = _rows(members, "searches.jsonl", p)
-    records = _rows(members, "records.jsonl", p)
-    decisions = _rows(members, "decisions.jsonl", p)
-    notes = _rows(members, "notes.jsonl", p)
-    tags = _rows(members, "tags.jsonl", p)
-    documents = _rows(members, "documents.jsonl", p)
-    for i, r in enumerate(records, 1):
-        if not r.get("origin") or r.get("search_id") is None or r.get("work_ref") is None:
-            raise BundleError(
-                f"records.jsonl line {i}: missing origin, search_id or work_ref", path=p
-            )
-    search_ids = {s.get("id") for s in searches}
-    for i, r in enumerate(records, 1):
-        if r["search_id"] not in search_ids:
-            raise BundleError(f"records.jsonl line {i}: unknown search_id {r['search_id']}", path=p)
-
-    # files are content-addressed: writing them first is harmless even if the merge fails
-    files_dir = ws.files_dir
-    for name, data in members.items():
-        if name.startswith("files/"):
-            target = files_dir / "bundles" / Path(name).name
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-                summary["files_added"] += 1
-
-    ts = now()
-    db = ws.db
-    conn = db.conn
-    with ws.transaction():
-        search_map: dict[Any, int] = {}
-        for s in searches:
-            key = f"origin={g}/search/{s['id']}"
-            row = conn.execute("SELECT id FROM searches WHERE notes = ?", [key]).fetchone()
-            if row:
-                search_map[s["id"]] = row[0]
-                continue
-            values = {c: s.get(c) for c in _SEARCH_COLS}
-            if values["arm"] not in ("databases", "registers", "other"):
-                raise BundleError(
-                    f"searches.jsonl: search {s['id']} has unknown arm {values['arm']!r}", path=p
-                )
-            values.update(group_name=s.get("group_name") or g, notes=key, records_stored=0)
-            values["status"] = values["status"] or "complete"
-            cols = ", ".join(values)
-            cur = conn.execute(
-                f"INSERT INTO searches ({cols}) VALUES ({', '.join('?' * len(values))})",
-                list(values.values()),
-            )
-            search_map[s["id"]] = int(cur.lastrowid)  # type: ignore[arg-type]
-            summary["searches_added"] += 1
-
-        # records, grouped by the exporting group's work
-        local_cols = {c.name for c in db["records"].columns}
-        by_work: dict[Any, list[dict[str, Any]]] = {}
-        for r in records:
-            by_work.setdefault(r["work_ref"], []).append(r)
-        work_map: dict[Any, int] = {}
-        stored_per_search: dict[int, int] = {}
-        for ref, recs in by_work.items():
-            existing_work = None
-            new_recs = []
-            for r in recs:
-                row = conn.execute(
-                    "SELECT work_id FROM records WHERE origin = ? LIMIT 1", [r["origin"]]
-                ).fetchone()
-                if row:
-                    existing_work = existing_work or row[0]
-                    summary["records_skipped"] += 1
+    if (
+        Path(p).is_file()
+        and ws.db.execute("SELECT 1 FROM bundles WHERE sha256 = ?", [sha256_file(p)]).fetchone()
+    ):
+        with open_bundle(path, ws, limits) as b:  # still verified, still says who signed it
+            return {**_summary(b, b.manifest["group"]), "already_imported": True}
+    with open_bundle(path, ws, limits) as b:
+        g = _group(ws, b, group)
+        summary = _summary(b, g)
+        ctx = _validate(ws, b, g)
+        summary["dates_clamped"] = ctx.clamped
+        created: list[Path] = []
+        try:
+            with ws.transaction():
+                _write(ws, b, ctx, summary, created)
+        except BaseException:
+            for f in reversed(created):  # files first, then the folders made for them
+                if f.is_dir():
+                    shutil.rmtree(f, ignore_errors=True)
                 else:
-                    new_recs.append(r)
-            if existing_work is not None:
-                existing_work = _canonical(conn, existing_work)
-            if not new_recs:
-                if existing_work is not None:
-                    work_map[ref] = existing_work
-                continue
-            if existing_work is None:  # its fields are filled from its records below
-                cur = conn.execute(
-                    "INSERT INTO works (active, created_at, updated_at) VALUES (1, ?, ?)", [ts, ts]
-                )
-                existing_work = int(cur.lastrowid)  # type: ignore[arg-type]
-                summary["works_added"] += 1
-            work_map[ref] = existing_work
-            new_ids = []
-            for r in new_recs:
-                row = {k: v for k, v in r.items() if k in local_cols and k not in _RECORD_SKIP}
-                row.update(
-                    search_id=search_map[r["search_id"]], work_id=existing_work, origin=r["origin"],
-                    group_name=r.get("group_name") or g,
-                )  # fmt: skip
-                row["created_at"] = row.get("created_at") or ts
-                cur = conn.execute(
-                    f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    list(row.values()),
-                )
-                new_ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
-                stored_per_search[row["search_id"]] = stored_per_search.get(row["search_id"], 0) + 1
-            summary["records_added"] += len(new_ids)
-            if len(recs) > 1:
-                conn.execute(
-                    "INSERT INTO merges (created_at, action, work_id, record_ids, rule, actor, group_name)"
-                    " VALUES (?, 'merge', ?, ?, 'bundle', ?, ?)",
-                    [ts, existing_work, json.dumps(new_ids), f"bundle:{g}", g],
-                )
-        # every work that gained records takes the best fields of all its records (dedup's rule)
-        recompute_works(ws, {w for ref, w in work_map.items() if ref in by_work})
-        for sid, n in stored_per_search.items():
-            conn.execute(
-                "UPDATE searches SET records_stored = records_stored + ? WHERE id = ?", [n, sid]
-            )
-
-        for table, rows, key in (("decisions", decisions, "decisions_added"), ("notes", notes, "notes_added"), ("tags", tags, "tags_added")):  # fmt: skip
-            for d in rows:
-                work = work_map.get(d.get("work_ref"))
-                if work is None:
-                    continue
-                summary[key] += _insert_log_row(conn, table, d, work, g, ws.get_meta("group_name"))
-
-        for d in documents:
-            bfile = d.get("bundle_file")
-            rec = conn.execute(
-                "SELECT id, work_id FROM records WHERE origin = ?",
-                [f"{g}/{d.get('record_id')}"],
-            ).fetchone()
-            if rec is None or conn.execute("SELECT 1 FROM documents WHERE sha256 = ? AND record_id = ?", [d.get("sha256"), rec[0]]).fetchone():  # fmt: skip
-                continue
-            conn.execute(
-                "INSERT INTO documents (record_id, work_id, kind, path, original_name, sha256, pages,"
-                " language, meta, text, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [rec[0], rec[1], d.get("kind") or "pdf", f"bundles/{Path(bfile).name}" if bfile else None,
-                 d.get("original_name"), d.get("sha256"), d.get("pages"), d.get("language"),
-                 d.get("meta"), d.get("text"), ts],
-            )  # fmt: skip
-        conn.execute(
-            "INSERT INTO bundles (sha256, group_name, manifest, imported_at, records_added, decisions_added)"
-            " VALUES (?,?,?,?,?,?)",
-            [
-                digest,
-                g,
-                json.dumps(manifest),
-                ts,
-                summary["records_added"],
-                summary["decisions_added"],
-            ],
-        )
+                    f.unlink(missing_ok=True)
+            raise
     return summary
+
+
+def _summary(b: Bundle, g: str) -> dict[str, Any]:
+    return {
+        "bundle": b.path, "sha256": b.sha256, "group": g, "signature": b.signature.as_dict(),
+        "already_imported": False, "searches_added": 0, "records_added": 0,
+        "records_skipped": 0, "works_added": 0, "decisions_added": 0, "notes_added": 0,
+        "tags_added": 0, "files_added": 0, "relayed_skipped": 0, "dates_clamped": 0,
+    }  # fmt: skip
+
+
+def _group(ws: Workspace, b: Bundle, override: str | None) -> str:
+    """The group the bundle's rows belong to; never ours; a trusted signer's name is final."""
+    g = b.manifest["group"]
+    sig = b.signature
+    proto = ws.protocol()
+    if proto is not None and getattr(proto, "require_signed", False) and sig.status != "trusted":
+        why = (
+            "unsigned"
+            if sig.status == "unsigned"
+            else f"signed by an unknown key ({sig.fingerprint})"
+        )
+        raise BundleError(
+            f"bundle is {why}; the protocol sets [sharing] require_signed = true: trust the "
+            f"sender's key first (review keys trust {g}.pub)",
+            path=b.path,
+        )
+    if override and override != g:
+        if sig.status == "trusted":
+            raise BundleError(f"bundle is signed by {g!r}'s trusted key: --group cannot rename it", path=b.path)  # fmt: skip
+        if not valid_group(override):
+            raise BundleError(f"group name {override!r} is not a valid group name", path=b.path)
+        g = override
+    local = ws.get_meta("group_name")
+    if local and g == local:
+        raise BundleError(
+            f"bundle claims to come from group {g!r}, which is this workspace's own group",
+            path=b.path,
+        )
+    return g
+
+
+def _validate(ws: Workspace, b: Bundle, g: str) -> Context:
+    """Every row of every member, checked as local commands check their input. Writes nothing."""
+    from ..screen.queue import stages_of
+
+    proto = ws.protocol()
+    ctx = Context(
+        path=b.path, group=g, ts=now(), stages=stages_of(ws),
+        reasons=tuple(c.code for c in proto.exclusion) if proto else None, listed=set(b.sizes),
+    )  # fmt: skip
+    cols = {c.name for c in ws.db["records"].columns}
+    for i, row in b.rows("documents.jsonl"):
+        clean_document(ctx, i, row)
+    for i, row in b.rows("searches.jsonl"):
+        clean_search(ctx, i, row)
+    for i, row in b.rows("records.jsonl"):
+        clean_record(ctx, i, row, cols)
+    for member, clean, _ in _LOGS:
+        for i, row in b.rows(member):
+            clean(ctx, i, row)
+    return ctx
+
+
+def _write(
+    ws: Workspace, b: Bundle, ctx: Context, summary: dict[str, Any], created: list[Path]
+) -> None:
+    g, ts = ctx.group, ctx.ts
+    doc_ids = ctx.doc_records  # record ids the documents point at (validation pass)
+    ctx.search_ids, ctx.work_refs = set(), set()
+    conn = ws.db.conn
+    local_group = ws.get_meta("group_name")
+    search_map: dict[int, int] = {}
+    for i, row in b.rows("searches.jsonl"):
+        s = clean_search(ctx, i, row)
+        key = f"origin={g}/search/{s['id']}"
+        found = conn.execute("SELECT id FROM searches WHERE notes = ?", [key]).fetchone()
+        if found:
+            search_map[s["id"]] = found[0]
+            continue
+        values = {c: s[c] for c in _SEARCH_COLS}
+        values.update(group_name=_provenance(s["group_name"], g, local_group), notes=key, records_stored=0)  # fmt: skip
+        cur = conn.execute(
+            f"INSERT INTO searches ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+            list(values.values()),
+        )
+        search_map[s["id"]] = int(cur.lastrowid)  # type: ignore[arg-type]
+        summary["searches_added"] += 1
+
+    # records, grouped by the exporting group's work: first find the works some record of each
+    # group already belongs to here (by origin), then insert the new ones, streaming both times
+    cols = {c.name for c in ws.db["records"].columns}
+    work_map: dict[int, int] = {}
+    per_ref: dict[int, int] = {}
+    for i, row in b.rows("records.jsonl"):
+        r = clean_record(ctx, i, row, cols)
+        per_ref[r["work_ref"]] = per_ref.get(r["work_ref"], 0) + 1
+        found = conn.execute("SELECT work_id FROM records WHERE origin = ? LIMIT 1", [r["origin"]]).fetchone()  # fmt: skip
+        if found and r["work_ref"] not in work_map:
+            work_map[r["work_ref"]] = _canonical(conn, found[0])
+    new_ids: dict[int, list[int]] = {}
+    stored_per_search: dict[int, int] = {}
+    doc_records: dict[int, str] = {}
+    for i, row in b.rows("records.jsonl"):
+        r = clean_record(ctx, i, row, cols)
+        if r["id"] in doc_ids:
+            doc_records[r["id"]] = r["origin"]
+        if conn.execute("SELECT 1 FROM records WHERE origin = ? LIMIT 1", [r["origin"]]).fetchone():
+            summary["records_skipped"] += 1
+            continue
+        ref = r["work_ref"]
+        if ref not in work_map:  # its fields are filled from its records below
+            cur = conn.execute("INSERT INTO works (active, created_at, updated_at) VALUES (1, ?, ?)", [ts, ts])  # fmt: skip
+            work_map[ref] = int(cur.lastrowid)  # type: ignore[arg-type]
+            summary["works_added"] += 1
+        values = {k: v for k, v in r.items() if k in cols and k not in _RECORD_SKIP}
+        values.update(
+            search_id=search_map[r["search_id"]], work_id=work_map[ref], origin=r["origin"],
+            group_name=_provenance(str(row.get("group_name") or ""), g, local_group, r["origin"]),
+        )  # fmt: skip
+        cur = conn.execute(
+            f"INSERT INTO records ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+            list(values.values()),
+        )
+        new_ids.setdefault(ref, []).append(int(cur.lastrowid))  # type: ignore[arg-type]
+        sid = values["search_id"]
+        stored_per_search[sid] = stored_per_search.get(sid, 0) + 1
+    for ref, ids in new_ids.items():
+        summary["records_added"] += len(ids)
+        if per_ref[ref] > 1:
+            conn.execute(
+                "INSERT INTO merges (created_at, action, work_id, record_ids, rule, actor, group_name)"
+                " VALUES (?, 'merge', ?, ?, 'bundle', ?, ?)",
+                [ts, work_map[ref], json.dumps(ids), f"bundle:{g}", g],
+            )
+    # every work that gained records takes the best fields of all its records (dedup's rule)
+    recompute_works(ws, {work_map[ref] for ref in new_ids})
+    for sid, n in stored_per_search.items():
+        conn.execute("UPDATE searches SET records_stored = records_stored + ? WHERE id = ?", [n, sid])  # fmt: skip
+
+    for member, clean, key in _LOGS:
+        table = member.removesuffix(".jsonl")
+        for i, row in b.rows(member):
+            d = clean(ctx, i, row)
+            if d is None:
+                summary["relayed_skipped"] += 1
+                continue
+            summary[key] += _insert_log_row(conn, table, d, work_map[d["work_ref"]], g)
+
+    files: dict[str, str] = {}
+    for i, row in b.rows("documents.jsonl"):
+        d = clean_document(ctx, i, row)
+        origin = doc_records.get(d["record_id"])
+        rec = conn.execute("SELECT id, work_id FROM records WHERE origin = ?", [origin]).fetchone()
+        if rec is None or conn.execute("SELECT 1 FROM documents WHERE sha256 = ? AND record_id = ?", [d["sha256"], rec[0]]).fetchone():  # fmt: skip
+            continue
+        bfile = d["bundle_file"]
+        stored = f"bundles/{Path(bfile).name}" if bfile else None
+        if bfile and stored:
+            files[bfile] = stored
+        conn.execute(
+            "INSERT INTO documents (record_id, work_id, kind, path, original_name, sha256, pages,"
+            " language, meta, text, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [rec[0], rec[1], d["kind"], stored, d["original_name"], d["sha256"], d["pages"],
+             d["language"], d["meta"], d["text"], ts],
+        )  # fmt: skip
+    summary["files_added"] = _place_files(ws, b, files, created)
+    conn.execute(
+        "INSERT INTO bundles (sha256, group_name, manifest, imported_at, records_added, decisions_added)"
+        " VALUES (?,?,?,?,?,?)",
+        [b.sha256, g, json.dumps({**b.manifest, "signature": b.signature.as_dict()}), ts,
+         summary["records_added"], summary["decisions_added"]],
+    )  # fmt: skip
+
+
+def _provenance(claimed: str | None, g: str, local: str | None, origin: str | None = None) -> str:
+    """A row's group: the sender's, unless it relays another group's row consistently
+    (a record whose origin is that group's); never this workspace's own group."""
+    if not claimed or claimed == local or not valid_group(claimed):
+        return g
+    if origin is not None and not origin.startswith(f"{claimed}/"):
+        return g
+    return claimed
+
+
+def _place_files(ws: Workspace, b: Bundle, files: dict[str, str], created: list[Path]) -> int:
+    """Copy the referenced files into the file store; every path made goes into ``created``."""
+    added = 0
+    for member, rel in sorted(files.items()):
+        target = ws.files_dir / rel
+        if target.exists():
+            continue
+        for parent in reversed(target.parents):
+            if not parent.exists() and ws.files_dir in (parent, *parent.parents):
+                parent.mkdir()
+                created.append(parent)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        created.append(tmp)
+        shutil.copyfile(b.dir / member, tmp)
+        os.replace(tmp, target)
+        created.append(target)
+        added += 1
+    return added
 
 
 def _canonical(conn: Any, work_id: int) -> int:
@@ -195,27 +281,21 @@ def _canonical(conn: Any, work_id: int) -> int:
     return int(row[0]) if row and row[0] else int(work_id)
 
 
-def _insert_log_row(
-    conn: Any, table: str, d: dict[str, Any], work: int, group: str, local_group: str | None
-) -> int:
-    reviewer = _reviewer(str(d.get("reviewer") or "unknown"), group, local_group)
-    created = d.get("created_at")
+def _insert_log_row(conn: Any, table: str, d: dict[str, Any], work: int, group: str) -> int:
+    """One decision, note or tag row of the bundle's group; 0 when it is already here."""
+    reviewer, created = d["reviewer"], d["created_at"]
     if table == "decisions":
-        exists = conn.execute(
+        if conn.execute(
             "SELECT 1 FROM decisions WHERE work_id = ? AND stage = ? AND reviewer = ? AND decision = ?"
             " AND created_at = ?",
-            [work, d.get("stage"), reviewer, d.get("decision"), created],
-        ).fetchone()
-        if exists:
+            [work, d["stage"], reviewer, d["decision"], created],
+        ).fetchone():
             return 0
-        if d.get("decision") not in ("include", "exclude", "maybe", "retract"):
-            raise BundleError(f"decisions.jsonl: unknown decision {d.get('decision')!r}")
-        origin = d.get("origin") or "local"
         conn.execute(
             "INSERT INTO decisions (work_id, stage, reviewer, decision, reason, note, origin,"
             " group_name, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            [work, d.get("stage"), reviewer, d.get("decision"), d.get("reason"), d.get("note"),
-             origin if origin == "resolution" else f"bundle:{group}", d.get("group_name") or group, created],
+            [work, d["stage"], reviewer, d["decision"], d["reason"], d["note"],
+             f"bundle:{group}", group, created],
         )  # fmt: skip
         return 1
     if table == "notes":
@@ -226,16 +306,16 @@ def _insert_log_row(
             return 0
         conn.execute(
             "INSERT INTO notes (work_id, stage, reviewer, text, created_at) VALUES (?,?,?,?,?)",
-            [work, d.get("stage"), reviewer, d.get("text") or "", created],
+            [work, d["stage"], reviewer, d["text"], created],
         )
         return 1
     if conn.execute(
         "SELECT 1 FROM tags WHERE work_id = ? AND reviewer = ? AND tag = ? AND created_at = ?",
-        [work, reviewer, d.get("tag"), created],
+        [work, reviewer, d["tag"], created],
     ).fetchone():
         return 0
     conn.execute(
         "INSERT INTO tags (work_id, tag, action, reviewer, created_at) VALUES (?,?,?,?,?)",
-        [work, d.get("tag"), d.get("action") or "add", reviewer, created],
+        [work, d["tag"], d["action"], reviewer, created],
     )
     return 1
