@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 from review.screen import simulate as sim  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "screening"
-ASREVIEW = Path("/tmp/bench-asreview/bin/asreview")
-CACHE = Path("/tmp/bench-asreview/cache")
+ASREVIEW = Path("/tmp/asr-venv/bin/asreview")
+CACHE = Path("/tmp/asr-venv/cache")
 EMB_CACHE = Path("/tmp/screening-emb")
 FACTS_WSS = {  # ASReview 3.0.8, ELAS u4, 1+1 priors, seed 42, label_included (../shared/FACTS.md)
     "Bannach-Brown_2019": 41.6,

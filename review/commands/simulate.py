@@ -1,15 +1,48 @@
-"""`review simulate`: replay prioritised screening on a labelled CSV and report how well it did."""
+"""`review simulate`: replay prioritised screening on labelled CSVs and report how well it did."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
 from ._common import echo_json
 
+METRICS = ("wss95", "rrf10", "loss", "screened_all", "stopped_at", "recall_at_stop")
+
+
+def parse_seeds(value: str | None, seed: int) -> list[int]:
+    if not value:
+        return [seed]
+    try:
+        seeds = [int(s) for s in value.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of integers")
+    if not seeds:
+        raise click.BadParameter("no seeds given")
+    return seeds
+
+
+def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return round(sum(vals) / len(vals), 4) if vals else None
+
+
+def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
+    """Mean metrics over runs, and how many runs reached the target recall at the stop."""
+    out: dict[str, Any] = {k: _mean(runs, k) for k in METRICS}
+    out["n_runs"] = len(runs)
+    out["runs_reaching_target"] = sum(1 for r in runs if (r["recall_at_stop"] or 0) >= target)
+    out["work_saved"] = _mean(
+        [{"s": 1 - r["stopped_at"] / r["n_records"]} for r in runs if r["stopped_at"]], "s"
+    )
+    return out
+
 
 @click.command("simulate")
-@click.argument("dataset", type=click.Path(dir_okay=False))
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for priors and ties.")
+@click.option("--seeds", default=None, help="Several seeds, e.g. 1,2,3 (overrides --seed).")
 @click.option(
     "--prior-included",
     type=int,
@@ -34,70 +67,120 @@ from ._common import echo_json
     "--confidence", type=float, default=0.95, show_default=True, help="Stopping rule confidence."
 )
 @click.option(
+    "--model",
+    default=None,
+    help="Prioritisation recipe: u4 (ASReview's ELAS u4, faithfully) or classic; default: the"
+    " measured default (see README).",
+)
+@click.option(
     "--features",
-    type=click.Choice(["tfidf", "embedding", "both"]),
-    default="tfidf",
-    show_default=True,
-    help="Model input: TF-IDF uni+bigrams, all-MiniLM-L6-v2 sentence embeddings (computed"
-    " offline for every record), or both side by side.",
+    type=click.Choice(["tfidf", "embedding", "both", "ensemble"]),
+    default=None,
+    help="Override the model's input: TF-IDF uni+bigrams, all-MiniLM-L6-v2 sentence embeddings"
+    " (cached by content hash in the user cache), both side by side, or an ensemble of a"
+    " TF-IDF and an embedding model.",
+)
+@click.option(
+    "--stop-rule",
+    type=click.Choice(["cmh", "knee", "target", "safe", "heuristic"]),
+    default=None,
+    help="Stopping rule reported as the stop point (every rule is in --json).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def simulate_cmd(
-    dataset: str,
+    datasets: tuple[str, ...],
     seed: int,
+    seeds: str | None,
     prior_included: int,
     prior_excluded: int,
     label: str,
     target_recall: float,
     confidence: float,
-    features: str,
+    model: str | None,
+    features: str | None,
+    stop_rule: str | None,
     as_json: bool,
 ) -> None:
-    """Simulate screening DATASET.csv (title, abstract, a 0/1 label column) with active learning.
+    """Simulate screening DATASETS (CSVs: title, abstract, a 0/1 label column) with active learning.
 
     \b
-    Prints WSS@95 and RRF@10 (percent), records screened to find every relevant record,
-    ASReview's loss (0 best), and when the statistical stopping rule stopped and its recall then.
+    Prints one table, per set (mean over seeds) and the mean of all runs: WSS@95 and RRF@10
+    (percent), ASReview's loss (0 best), records screened to find every relevant record, where
+    the stopping rule stopped (records screened) and the recall then.
     """
-    from ..screen.priority import text_of
+    from ..screen.priority import recipe
     from ..screen.simulate import embed_texts, read_labelled_pairs, simulate
+    from ..screen.stoprules import DEFAULT_RULE, describe
 
     if prior_included < 1 or prior_excluded < 1:
         raise click.BadParameter(
             "priors must be at least 1", param_hint="--prior-included/--prior-excluded"
         )
-    pairs, labels = read_labelled_pairs(dataset, label)
-    embeddings = embed_texts(pairs) if features != "tfidf" else None
-    r = simulate(
-        [text_of(t, a) for t, a in pairs],
-        labels,
-        features=features,
-        embeddings=embeddings,
-        seed=seed,
-        prior_included=prior_included,
-        prior_excluded=prior_excluded,
-        target=target_recall,
-        confidence=confidence,
-    )
+    seed_list = parse_seeds(seeds, seed)
+    rec = recipe(model)
+    feats = features or rec.features
+    rule = stop_rule or DEFAULT_RULE
+    runs: list[dict[str, Any]] = []
+    for path in datasets:
+        pairs, labels = read_labelled_pairs(path, label)
+        emb = embed_texts(pairs) if feats != "tfidf" else None
+        texts = [rec.text(t, a) for t, a in pairs]
+        for s in seed_list:
+            r = simulate(
+                texts,
+                labels,
+                seed=s,
+                prior_included=prior_included,
+                prior_excluded=prior_excluded,
+                target=target_recall,
+                confidence=confidence,
+                features=feats,
+                embeddings=emb,
+                model=rec.name,
+                stop_rule=rule,
+            )
+            runs.append({"dataset": path, "seed": s, **r.as_dict()})
+    per_set = []
+    for path in datasets:
+        mine = [r for r in runs if r["dataset"] == path]
+        per_set.append(
+            {
+                "dataset": path,
+                "n_records": mine[0]["n_records"],
+                "n_relevant": mine[0]["n_relevant"],
+                **summarise(mine, target_recall),
+            }
+        )
+    mean = summarise(runs, target_recall)
     if as_json:
-        echo_json(r.as_dict())
+        top = dict(runs[0]) if len(runs) == 1 else {"seeds": seed_list, **mean}
+        top.update(model=rec.name, features=feats, stop_rule=rule)
+        echo_json({**top, "mean": mean, "per_set": per_set, "runs": runs})
         return
     click.echo(
-        f"{dataset}: {r.n_records} records, {r.n_relevant} relevant, seed {seed},"
-        f" features {features}"
+        f"model {rec.name}, features {feats}, seeds {','.join(map(str, seed_list))},"
+        f" {prior_included}+{prior_excluded} priors, label {label}"
     )
-    click.echo(f"  WSS@95        {r.wss95:6.1f} %")
-    click.echo(f"  RRF@10        {r.rrf10:6.1f} %")
-    click.echo(f"  screened all  {r.screened_all:6d}   (to find every relevant record)")
-    click.echo(f"  loss          {r.loss:8.3f}")
-    if r.stopped_at is not None and r.stopped_at < r.n_records:
-        saved = 100 * (1 - r.stopped_at / r.n_records)
+    click.echo(f"stopping rule {rule}: {describe(rule, target_recall, confidence)}")
+    hdr = (
+        f"{'set':<36}{'records':>8}{'relevant':>9}{'WSS@95':>8}{'RRF@10':>8}{'loss':>7}"
+        f"{'find all':>9}{'stop at':>9}{'recall':>8}"
+    )
+    click.echo(hdr)
+    rows = [(p["dataset"], p) for p in per_set]
+    if len(per_set) > 1 or len(seed_list) > 1:
+        rows.append((f"mean of {len(runs)} runs", {"n_records": "", "n_relevant": "", **mean}))
+    for name, m in rows:
+        short = name if len(name) <= 35 else "…" + name[-34:]
         click.echo(
-            f"  stopping rule stopped after {r.stopped_at} records ({saved:.1f}% saved),"
-            f" recall {100 * (r.recall_at_stop or 0):.1f}%"
+            f"{short:<36}{m['n_records']!s:>8}{m['n_relevant']!s:>9}{m['wss95']:8.1f}"
+            f"{m['rrf10']:8.1f}{m['loss']:7.3f}{m['screened_all']:9.0f}{m['stopped_at']:9.0f}"
+            f"{100 * (m['recall_at_stop'] or 0):7.1f}%"
         )
-    else:
-        click.echo("  stopping rule did not stop before every record was screened")
+    click.echo(
+        f"recall >= {target_recall:.0%} at the stop in {mean['runs_reaching_target']}/{len(runs)}"
+        f" runs; work saved by stopping {100 * (mean['work_saved'] or 0):.1f}%"
+    )
 
 
 COMMANDS: list[click.Command] = [simulate_cmd]

@@ -25,6 +25,8 @@ and with TF-IDF otherwise; no model is loaded to rank.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ScreenError
@@ -37,7 +39,29 @@ RELEVANT = ("include", "maybe")
 
 
 def text_of(title: str | None, abstract: str | None) -> str:
+    """The text our TF-IDF reads: the title twice (titles carry the topic), then the abstract."""
     return f"{title or ''} {title or ''} {abstract or ''}".strip()
+
+
+def u4_text(title: str | None, abstract: str | None) -> str:
+    """The text ASReview's ELAS u4 reads: title and abstract joined by one space (its TextMerger:
+    ``" ".join`` of the two columns with missing values as empty strings, nothing stripped)."""
+    return f"{title or ''} {abstract or ''}"
+
+
+# ASReview 3.0.8 ELAS u4 (asreview/models/models.py, AI_MODEL_CONFIGURATIONS["elas_u4"]): TF-IDF
+# uni+bigrams, sublinear tf, min_df 1, max_df 0.95, no stop-word list, sklearn's default token
+# pattern and lowercasing; LinearSVC(loss="squared_hinge", C=0.11); the "balanced" sample weights
+# {1: 1, 0: n_rel / (9.8 n_irr)} rescaled to sum to n; the max querier (stable argsort of -score);
+# one record per query, so the model is retrained after every labelled record.
+U4_FEATURES: dict[str, Any] = {
+    "ngram_range": (1, 2),
+    "sublinear_tf": True,
+    "min_df": 1,
+    "max_df": 0.95,
+}
+U4_C = 0.11
+U4_RATIO = 9.8
 
 
 FEATURES: dict[str, Any] = {
@@ -79,15 +103,22 @@ def combine_features(
     return hstack([tfidf, csr_matrix(e * w)], format="csr", dtype=np.float32)
 
 
-def build_features(texts: list[str]) -> Any:
-    """TF-IDF uni+bigrams (sublinear tf, terms in >= 2 texts), a sparse CSR matrix, one row a text."""
+def build_features(texts: list[str], preset: str = "default") -> Any:
+    """TF-IDF uni+bigrams, a sparse CSR matrix, one row a text.
+
+    ``default``: sublinear tf, terms in >= 2 texts, English stop words dropped; ``u4``: ELAS u4's
+    vectoriser exactly (``U4_FEATURES``, no stop words, float64 as sklearn's default).
+    """
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    opts = dict(FEATURES)
-    if len(texts) < 50:
-        opts["min_df"] = 1
-    vec = TfidfVectorizer(stop_words="english", dtype=np.float32, **opts)
+    if preset == "u4":
+        vec = TfidfVectorizer(**U4_FEATURES)
+    else:
+        opts = dict(FEATURES)
+        if len(texts) < 50:
+            opts["min_df"] = 1
+        vec = TfidfVectorizer(stop_words="english", dtype=np.float32, **opts)
     try:
         return vec.fit_transform(texts).tocsr()
     except ValueError:  # empty vocabulary: every text empty
@@ -96,19 +127,27 @@ def build_features(texts: list[str]) -> Any:
         return csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def _svm(X: Any, train_idx: list[int], y: Any, seed: int, c: float, pos_ratio: float | None) -> Any:
+def _svm(X: Any, train_idx: Any, y: Any, seed: int, c: float, pos_ratio: float | None) -> Any:
     """A linear SVM's decision values; class-balanced, or relevant records up-weighted pos_ratio x."""
-    import numpy as np
     from sklearn.svm import LinearSVC
 
     if pos_ratio is None:
         m = LinearSVC(C=c, class_weight="balanced", random_state=seed)
         m.fit(X[train_idx], y)
-    else:  # ASReview's "balanced" sampler: irrelevant weighted n_rel / (ratio * n_irr)
-        w = np.where(y == 1, 1.0, y.sum() / (pos_ratio * max(int((y == 0).sum()), 1)))
+    else:
         m = LinearSVC(C=c, random_state=seed)
-        m.fit(X[train_idx], y, sample_weight=w * len(y) / w.sum())
+        m.fit(X[train_idx], y, sample_weight=balanced_weights(y, pos_ratio))
     return m.decision_function(X)
+
+
+def balanced_weights(y: Any, ratio: float) -> Any:
+    """ASReview's "balanced" sample weights: relevant 1, irrelevant n_rel / (ratio * n_irr), then
+    all rescaled so they sum to the number of records (asreview/models/balancers.py)."""
+    import numpy as np
+
+    y = np.asarray(y)
+    w = np.where(y == 1, 1.0, y.sum() / (ratio * max(int((y == 0).sum()), 1)))
+    return w * (len(y) / w.sum())
 
 
 def _ranks(v: Any) -> Any:
@@ -133,16 +172,48 @@ def score(
     import numpy as np
 
     name = model or MODEL
+    if isinstance(X, tuple):  # an ensemble: the sum of each feature set's model's ranks
+        parts = [score(part, train_idx, y, seed, name) for part in X]
+        return sum(_ranks(v) for v in parts) + 1e-6 * sum(parts)
     yy = np.asarray(y)
     if name == "svm":
         return _svm(X, train_idx, yy, seed, 0.5, None)
     if name == "svm-pos":
         return _svm(X, train_idx, yy, seed, 0.2, 9.8)
+    if name == "u4":
+        return _svm(X, train_idx, yy, seed, U4_C, U4_RATIO)
     if name == "ensemble":
         a = _svm(X, train_idx, yy, seed, 0.5, None)
         b = _svm(X, train_idx, yy, seed, 0.11, 9.8)
         return _ranks(a) + _ranks(b) + 1e-6 * (a + b)
     raise ValueError(f"unknown model {name!r}")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to prioritise: the text read, the TF-IDF preset, the scorer and the retraining
+    schedule (``every`` record, or ``batch`` as simulate.py describes)."""
+
+    name: str
+    text: Callable[[str | None, str | None], str]
+    tfidf: str
+    scorer: str
+    schedule: str
+    features: str = "tfidf"  # tfidf | embedding | both | ensemble (TF-IDF and embedding models)
+
+
+RECIPES: dict[str, Recipe] = {
+    "u4": Recipe("u4", u4_text, "u4", "u4", "every"),
+    "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
+}
+DEFAULT_RECIPE = "u4"
+
+
+def recipe(name: str | None) -> Recipe:
+    try:
+        return RECIPES[name or DEFAULT_RECIPE]
+    except KeyError:
+        raise ScreenError(f"unknown model {name!r}; expected one of {', '.join(RECIPES)}")
 
 
 # -- workspace side ---------------------------------------------------------------------------------

@@ -28,12 +28,12 @@ import csv
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, ScreenError
-from .priority import FEATURE_SETS, build_features, combine_features, score, text_of
+from .priority import FEATURE_SETS, build_features, combine_features, recipe, score, text_of
 
 EVERY_RECORD_UNTIL = 100
 BATCH_DIVISOR = 16
@@ -52,6 +52,9 @@ class SimulationResult:
     order: tuple[int, ...]  # record indices in screening order, priors first
     n_priors: int
     features: str = "tfidf"
+    model: str = "u4"
+    stop_rule: str = "cmh"
+    stopping: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self, with_order: bool = False) -> dict[str, Any]:
         d = asdict(self)
@@ -114,7 +117,19 @@ def loss(labels_in_order: Sequence[int]) -> float:
 # -- the simulation -----------------------------------------------------------------------------------
 
 
-def _batch(n_labelled: int) -> int:
+SCHEDULES = ("every", "fast", "batch")
+FAST_EVERY_UNTIL = 200
+FAST_DIVISOR = 50
+
+
+def _batch(n_labelled: int, schedule: str = "batch") -> int:
+    """Records screened before the next retraining: ``every`` 1; ``fast`` 1 until
+    ``FAST_EVERY_UNTIL`` are labelled, then 2% of the labelled set; ``batch`` 1 until
+    ``EVERY_RECORD_UNTIL``, then ~6% of it."""
+    if schedule == "every":
+        return 1
+    if schedule == "fast":
+        return 1 if n_labelled < FAST_EVERY_UNTIL else math.ceil(n_labelled / FAST_DIVISOR)
     if n_labelled < EVERY_RECORD_UNTIL:
         return 1
     return math.ceil(n_labelled / BATCH_DIVISOR)
@@ -125,31 +140,50 @@ def rank_order(
     labels: Sequence[int],
     prior_idx: Sequence[int],
     seed: int = 0,
+    model: str | None = None,
+    schedule: str = "batch",
 ) -> list[int]:
-    """Screening order (priors first) produced by retraining the model as records are labelled."""
+    """Screening order (priors first) produced by retraining the model as records are labelled.
+
+    ``schedule``: ``every`` retrains after every record (as ASReview), ``batch`` as described in
+    the module docstring. Once every relevant record is found the rest of the order cannot change
+    any metric or stopping rule (every record left is irrelevant), so the records left follow
+    the last ranking without more fits. Ties go to the lower index (ASReview's stable argsort).
+    """
     import numpy as np
 
     n = len(labels)
     y_all = np.asarray(labels)
+    total = int(y_all.sum())
     order = list(prior_idx)
     seen = np.zeros(n, dtype=bool)
     seen[order] = True
+    found = int(y_all[order].sum())
     rng = random.Random(seed)
+    s = None
     while len(order) < n:
-        known = np.flatnonzero(seen)
-        y = y_all[known]
+        y = y_all[order]
+        if found >= total and s is not None:
+            s[seen] = -np.inf
+            rest = np.flatnonzero(~seen)
+            order += [int(i) for i in rest[np.argsort(-s[rest], kind="stable")]]
+            break
         if y.min() == y.max():  # only one class so far: random order
             rest = [int(i) for i in np.flatnonzero(~seen)]
             pick = [rest[rng.randrange(len(rest))]]
         else:
-            s = score(X, known.tolist(), y.tolist(), seed)
+            s = score(X, order, y.tolist(), seed, model)
             s[seen] = -np.inf
-            k = min(_batch(len(order)), n - len(order))
-            top = np.argpartition(-s, k - 1)[:k]
-            pick = [int(i) for i in top[np.argsort(-s[top], kind="stable")]]
+            k = min(_batch(len(order), schedule), n - len(order))
+            if k == 1:
+                pick = [int(np.argmax(s))]
+            else:
+                top = np.argpartition(-s, k - 1)[:k]
+                pick = [int(i) for i in top[np.lexsort((top, -s[top]))]]
         for i in pick:
             seen[i] = True
             order.append(i)
+            found += int(y_all[i])
     return order
 
 
@@ -224,18 +258,32 @@ def simulate(
     target: float = 0.95,
     confidence: float = 0.95,
     priors: Sequence[int] | None = None,
-    features: str = "tfidf",
+    features: str | None = None,
     embeddings: Any = None,
+    model: str | None = None,
+    stop_rule: str | None = None,
 ) -> SimulationResult:
     """Simulate a review on labelled texts (1 relevant / 0 irrelevant).
 
-    ``priors`` (record indices) overrides the seeded choice of prior records. ``features`` is
-    ``tfidf``, ``embedding`` or ``both`` (see priority.combine_features); the last two need
-    ``embeddings``, one row per text (e.g. from ``embed_texts``).
+    ``model`` names a ``priority.RECIPES`` entry (default ``priority.DEFAULT_RECIPE``); the texts
+    should be made with its ``text`` function. ``priors`` (record indices) overrides the seeded
+    choice of prior records. ``features`` overrides the recipe's: ``tfidf``, ``embedding``,
+    ``both`` or ``ensemble``; all but the first need ``embeddings``, one row per text.
+    ``stop_rule`` picks the rule reported as ``stopped_at``/``recall_at_stop`` (default
+    ``stoprules.DEFAULT_RULE``); every rule's result is in ``stopping``.
     """
-    if features not in FEATURE_SETS:
+    from . import stoprules
+
+    rec = recipe(model)
+    feats = features or rec.features
+    if feats not in FEATURE_SETS + ("ensemble",):
         raise ScreenError(
-            f"unknown features {features!r}; expected one of {', '.join(FEATURE_SETS)}"
+            f"unknown features {feats!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
+        )
+    rule = stop_rule or stoprules.DEFAULT_RULE
+    if rule not in stoprules.RULES:
+        raise ScreenError(
+            f"unknown stopping rule {rule!r}; expected one of {', '.join(stoprules.RULES)}"
         )
     labels = [int(v) for v in labels]
     if embeddings is not None and len(embeddings) != len(labels):
@@ -243,42 +291,75 @@ def simulate(
     if priors is None:
         priors = choose_priors(labels, prior_included, prior_excluded, seed)
     priors = list(priors)
-    tfidf = build_features(list(texts)) if features != "embedding" else None
-    X = combine_features(tfidf, embeddings, features)
-    order = rank_order(X, labels, priors, seed)
+    tfidf = build_features(list(texts), rec.tfidf) if feats != "embedding" else None
+    if feats == "ensemble":
+        X: Any = (tfidf, combine_features(None, embeddings, "embedding"))
+    else:
+        X = combine_features(tfidf, embeddings, feats)
+    order = rank_order(X, labels, priors, seed, rec.scorer, rec.schedule)
     after = [labels[i] for i in order[len(priors) :]]
-    stopped, rec = stop_by_sampling(labels, order, len(priors), target, confidence, seed=seed)
+    stops = stoprules.apply_all(labels, order, len(priors), target, confidence, seed)
+    n = len(labels)
     return SimulationResult(
-        n_records=len(labels),
+        n_records=n,
         n_relevant=sum(labels),
         wss95=round(wss(after), 2),
         rrf10=round(rrf(after), 2),
         screened_all=screened_all(after),
         loss=round(loss(after), 4),
-        stopped_at=stopped,
-        recall_at_stop=round(rec, 4),
+        stopped_at=stops[rule].screened,
+        recall_at_stop=round(stops[rule].recall, 4),
         order=tuple(order),
         n_priors=len(priors),
-        features=features,
+        features=feats,
+        model=rec.name,
+        stop_rule=rule,
+        stopping={
+            k: {
+                "stopped_at": v.screened,
+                "recall": round(v.recall, 4),
+                "saved": round(v.saved(n), 4),
+            }
+            for k, v in stops.items()
+        },
     )
 
 
-_MODEL: dict[str, Any] = {}
+def embedding_cache_path() -> Path:
+    """The user embeddings cache: $REVIEW_CACHE_DIR/embeddings.db, else
+    $XDG_CACHE_HOME/review/embeddings.db, else ~/.cache/review/embeddings.db."""
+    import os
+
+    base = os.environ.get("REVIEW_CACHE_DIR")
+    if base:
+        return Path(base) / "embeddings.db"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "review" / "embeddings.db"
 
 
-def embed_texts(pairs: Sequence[tuple[str, str]]) -> Any:
+def embed_texts(pairs: Sequence[tuple[str, str]], cache: str | Path | None = None) -> Any:
     """Sentence embeddings (all-MiniLM-L6-v2, offline) of (title, abstract) pairs, embedded as
-    ``title\nabstract`` like the workspace cache (review.themes.embed)."""
+    ``title\nabstract`` and keyed by that text's content hash, like the workspace cache.
+
+    Vectors are read from and written to the ``embeddings`` table of a cache workspace
+    (``cache``, default ``embedding_cache_path()``), so a set is embedded once ever: a second
+    seed or a second run costs a read. The model loads only when some text is not cached.
+    """
     import numpy as np
 
-    from ..themes.embed import BATCH, load_model
+    from ..models import text_hash
+    from ..store import Workspace
+    from ..themes.embed import DEFAULT_MODEL, embed
 
     texts = [f"{t}\n{a}".strip() for t, a in pairs]
-    if "model" not in _MODEL:  # loaded once per process
-        _MODEL["model"] = load_model()
-    vecs = _MODEL["model"].encode(
-        texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True
-    )
+    items = [(text_hash(t), t) for t in texts]
+    path = Path(cache) if cache is not None else embedding_cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ws = Workspace.open(path, create=True)
+    try:
+        vecs = embed(ws, items, DEFAULT_MODEL)
+    finally:
+        ws.close()
     return np.asarray(vecs, dtype=np.float32)
 
 
