@@ -7,7 +7,13 @@ from typing import Any
 from . import prisma
 from .store import Workspace
 from .store.decisions import decision_counts
-from .store.records import count_records, count_works, record_counts_by_arm, record_counts_by_source
+from .store.records import (
+    count_records,
+    count_works,
+    record_counts_by_arm,
+    record_counts_by_source,
+    unfinished_searches,
+)
 
 
 def summary(ws: Workspace) -> dict[str, Any]:
@@ -28,6 +34,7 @@ def summary(ws: Workspace) -> dict[str, Any]:
             "complete": searches[1] or 0,
             "unfinished": searches[2] or 0,  # running, interrupted or failed
             "failed": searches[3] or 0,
+            "unfinished_searches": unfinished_searches(ws),  # with the command that resumes each
         },
         "decisions": decision_counts(ws),
         "prisma": prisma.counts(ws),
@@ -68,6 +75,10 @@ def format_summary(s: dict[str, Any]) -> str:
         f"Searches  {sr['total']} logged, {sr['complete']} complete, {sr['unfinished']} unfinished"
         + failed
     )
+    for u in sr.get("unfinished_searches", []):
+        state = "running now" if u["running"] else u["status"]
+        action = "" if u["running"] else f"; resume: {u['resume']}"
+        lines.append(f"  search {u['id']} {u['source']} ({u['kind']}): {state}{action}")
     if s["decisions"]:
         lines.append("Decisions")
         for stage, c in s["decisions"].items():

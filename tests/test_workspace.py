@@ -140,7 +140,7 @@ def test_decision_counts_use_resolved_decisions(ws):
     record_decision(ws, work_id=w[2], stage="title-abstract", reviewer="a", decision="maybe")
     counts = decision_counts(ws)
     # w[1] is a conflict: not counted until resolved
-    assert counts == {"title-abstract": {"include": 1, "exclude": 0, "maybe": 1}}
+    assert counts == {"title-abstract": {"include": 1, "exclude": 0, "maybe": 1, "conflict": 1}}
     record_decision(
         ws,
         work_id=w[1],

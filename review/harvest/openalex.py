@@ -186,7 +186,32 @@ def harvest_source(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> HarvestResult:
-    """Harvest one OpenAlex source; resumes its latest unfinished search if there is one."""
+    """Harvest one OpenAlex source; resumes its latest unfinished search if there is one.
+
+    Holds the source's harvest lock for the whole run: a second harvest of the same source
+    (another process) refuses with ``LockHeld`` instead of writing into the same search row;
+    the lock of a crashed run (its process is gone) is taken over (store/locks.py)."""
+    from ..store import locks
+
+    with locks.hold(
+        ws,
+        locks.harvest_lock("openalex", source.name),
+        command="review harvest openalex",
+        what=f"a harvest of source {source.name!r}",
+    ):
+        return _harvest_source(
+            ws, source, max_works=max_works, settings=settings, progress=progress
+        )
+
+
+def _harvest_source(
+    ws: Workspace,
+    source: Source,
+    *,
+    max_works: int | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> HarvestResult:
     import requests
 
     settings = settings or Settings.from_env()

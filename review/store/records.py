@@ -229,7 +229,9 @@ def store_records(
     return result
 
 
-def previous_file_search(ws: Workspace, content_sha256: str, sources: list[str]) -> dict[str, Any] | None:
+def previous_file_search(
+    ws: Workspace, content_sha256: str, sources: list[str]
+) -> dict[str, Any] | None:
     """The first complete file import of this content into one of ``sources``, if any."""
     row = ws.db.execute(
         "SELECT id, file_name, started_at, source FROM searches WHERE kind = 'file'"
@@ -240,6 +242,38 @@ def previous_file_search(ws: Workspace, content_sha256: str, sources: list[str])
     if row is None:
         return None
     return dict(zip(("id", "file_name", "started_at", "source"), row, strict=True))
+
+
+RESUME_COMMANDS = {
+    "openalex": "review harvest openalex --source {source}",
+    "file": "review import {file} --source {source}",
+    "pdf": "review add-pdf FILES --source {source}",
+    "web": "review add-web FILES --source {source}",
+    "bundle": "review bundle import {file}",
+}
+
+
+def unfinished_searches(ws: Workspace) -> list[dict[str, Any]]:
+    """Searches that did not complete (running, interrupted, failed), each with ``running``
+    (a live process holds its harvest lock right now) and the command that resumes it."""
+    import shlex
+
+    from .locks import harvest_lock, live_locks
+
+    live = {h.name for h in live_locks(ws)}
+    out = []
+    for row in ws.db.query(
+        "SELECT id, source, kind, status, file_name, started_at, finished_at, notes FROM searches"
+        " WHERE status != 'complete' ORDER BY id"
+    ):
+        running = harvest_lock(row["kind"], row["source"]) in live
+        template = RESUME_COMMANDS.get(row["kind"], "run the command that made it again")
+        row["running"] = running and row["status"] == "running"
+        row["resume"] = template.format(
+            source=shlex.quote(row["source"]), file=shlex.quote(row["file_name"] or "FILE")
+        )
+        out.append(row)
+    return out
 
 
 def record_counts_by_source(ws: Workspace) -> dict[str, int]:
