@@ -142,6 +142,7 @@ def test_round_trip_does_not_duplicate_own_records(two_groups):
     s = import_bundle(lusaka, b)
     assert s["records_added"] == 22  # only Maputo's own records are new to Lusaka
     assert s["records_skipped"] == 25
+    assert s["searches_added"] == 1  # Lusaka's own search, relayed back by Maputo, is not copied
     assert {r[0] for r in lusaka.db.execute("SELECT DISTINCT reviewer FROM decisions")} == {"chipo"}
 
 

@@ -96,7 +96,7 @@ def _dedup(ws):  # type: ignore[no-untyped-def]
 
 
 def _signature(sig: dict) -> str:  # type: ignore[type-arg]
-    fp = f" (key {sig['fingerprint']})" if sig.get("fingerprint") else ""
+    fp = f", key {sig['fingerprint']}" if sig.get("fingerprint") else ""
     return f"{sig['text']}{fp}"
 
 

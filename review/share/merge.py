@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,12 @@ def _write(
         s = clean_search(ctx, i, row)
         key = f"origin={g}/search/{s['id']}"
         found = conn.execute("SELECT id FROM searches WHERE notes = ?", [key]).fetchone()
+        own = re.fullmatch(r"origin=(.+)/search/(\d+)", s["notes"] or "")
+        if not found and own and own.group(1) == local_group:  # our own search, relayed back
+            found = conn.execute(
+                "SELECT id FROM searches WHERE id = ? AND (notes IS NULL OR notes NOT LIKE 'origin=%')",
+                [int(own.group(2))],
+            ).fetchone()
         if found:
             search_map[s["id"]] = found[0]
             continue

@@ -164,7 +164,7 @@ def clean_search(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, Any]
         "finished_at": r.date("finished_at", required=False),
         "records_found": r.int_("records_found"),
     }
-    for f in ("query", "file_name", "tool", "tool_version", "api_version", "cursor", "params", "group_name"):  # fmt: skip
+    for f in ("query", "file_name", "tool", "tool_version", "api_version", "cursor", "params", "group_name", "notes"):  # fmt: skip
         out[f] = r.text(f)
     return out
 
