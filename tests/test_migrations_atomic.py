@@ -87,3 +87,34 @@ def test_kill_during_upgrade_leaves_a_workspace_that_opens(tmp_path, index):
     assert migrations.applied(ws.db) == [n for n, _ in migrations.MIGRATIONS]
     assert ws.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     ws.close()
+
+
+def test_fingerprints_are_backfilled_for_records_without_ids(tmp_path):
+    """m009 fills records.fingerprint for records stored before it, so a re-import matches them."""
+    from review.harvest.files import import_files
+
+    index = next(i for i, (n, _) in enumerate(migrations.MIGRATIONS) if "fingerprint" in n)
+    path = tmp_path / "old.db"
+    _old_workspace(path, index)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO searches (id, source, arm, kind, started_at, status)"
+        " VALUES (1, 'Scopus', 'databases', 'file', 'x', 'complete')"
+    )
+    conn.execute(
+        "INSERT INTO works (id, title, year, created_at, updated_at) VALUES (1, 'A', 2020, 'x', 'x')"
+    )
+    conn.execute(
+        "INSERT INTO records (search_id, source, arm, work_id, title, year, authors, keywords,"
+        " created_at) VALUES (1, 'Scopus', 'databases', 1, 'Smart city governance in Lusaka',"
+        " 2021, '[\"Banda J\"]', '[]', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    ws = Workspace.open(path)
+    assert ws.db.execute("SELECT fingerprint FROM records").fetchone()[0]
+    csv = tmp_path / "again.csv"
+    csv.write_text("title,authors,year\nSmart city governance in Lusaka,Banda J,2021\n")
+    rep = import_files(ws, [csv], source="Scopus")
+    assert rep.records_stored == 0 and "already stored" in (rep.imported[0].note or "")
+    ws.close()
