@@ -62,6 +62,8 @@ def test_labelled_stroke_subset_sensitivity(ws):
 
 
 def test_exact_doi_merge_across_sources(ws):
+    """A shared DOI merges when the titles corroborate it; a shared DOI with a different title
+    is queued for review, never merged on the identifier alone."""
     load(
         ws,
         [
@@ -69,20 +71,26 @@ def test_exact_doi_merge_across_sources(ws):
                 title="Smart cities in Southern Africa",
                 doi="https://doi.org/10.1000/ABC.1",
                 year=2020,
-            )
+            ),
+            Record(title="Water tariffs in Lusaka", doi="10.1000/w.2", year=2020),
         ],
         "openalex",
     )
     load(
         ws,
-        [Record(title="A different title from Scopus", doi="10.1000/abc.1", year=2021)],
+        [
+            Record(title="Smart cities in southern Africa.", doi="10.1000/abc.1", year=2021),
+            Record(title="A different title from Scopus", doi="10.1000/W.2", year=2021),
+        ],
         "scopus",
     )
     res = engine.run(ws)
     assert res["merged_by_rule"] == {"doi": 1}
-    assert active_works(ws) == 1
+    assert active_works(ws) == 3
     rows = list(ws.db.query("SELECT * FROM merges"))
     assert len(rows) == 1 and rows[0]["action"] == "merge" and rows[0]["rule"] == "doi"
+    queued = list(ws.db.query("SELECT rule FROM dedup_candidates WHERE status = 'pending'"))
+    assert queued == [{"rule": "doi-only"}]
 
 
 def test_different_dois_never_merge(ws):

@@ -73,6 +73,19 @@ def _review(ws, actor: str) -> None:  # noqa: ANN001 - Workspace imported lazily
     help="Split the merged group with this work id.",
 )
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would merge and why (rule, record pair, titles); write nothing.",
+)
+@click.option(
+    "--undo-run",
+    "undo_run",
+    type=int,
+    metavar="N",
+    help="Split every merge made by dedup run N (see --runs).",
+)
+@click.option("--runs", "list_runs", is_flag=True, help="List dedup runs and what each merged.")
+@click.option(
     "--actor", default=None, help="Who is deciding (stored in the merge log) [default: $USER]."
 )
 @db_option
@@ -81,18 +94,28 @@ def dedup(
     threshold: float | None,
     review_pairs: bool,
     undo_group: int | None,
+    dry_run: bool,
+    undo_run: int | None,
+    list_runs: bool,
     actor: str | None,
     db_path: str,
 ) -> None:
-    """Merge duplicate records into works: exact ids (DOI, PMID, OpenAlex, ISBN, file hash), then fuzzy.
+    """Merge duplicate records into works: shared ids corroborated by the title, then fuzzy.
 
-    Certain pairs merge (logged in `merges`, raw records kept); uncertain pairs wait for
-    `review dedup --review`. `--undo GROUP` splits a merged work back into its records' own works.
+    A DOI, PMID, ISBN or other id merges records only when their titles (or, for non-English
+    records, abstracts or volume/pages/authors) agree; an id shared by different titles
+    (a supplement, a book) is not used. Certain pairs merge (logged in `merges` with the
+    pair that justified each, raw records kept); uncertain pairs wait for `review dedup
+    --review`. `--dry-run` shows the plan, `--undo GROUP` splits one merged work,
+    `--undo-run N` splits a whole run.
     """
     from ..store.workspace import default_reviewer
 
     ws = open_ws(db_path)
     who = actor or default_reviewer()
+    if list_runs or undo_run is not None:
+        _runs(ws, undo_run, who, as_json)
+        return
     if undo_group is not None:
         from ..dedup.merges import split_work
 
@@ -111,11 +134,14 @@ def dedup(
     from ..dedup import engine
 
     kwargs = {"threshold": threshold} if threshold is not None else {}
-    res = engine.run(ws, actor=who, **kwargs)
+    res = engine.run(ws, actor=who, dry_run=dry_run, **kwargs)
     if as_json:
         echo_json(res)
         return
-    click.echo(f"{res['records']} records checked")
+    if dry_run:
+        _show_plan(res)
+        return
+    click.echo(f"dedup run {res['run_id']}: {res['records']} records checked")
     if res["merged_by_rule"]:
         for rule, n in sorted(res["merged_by_rule"].items(), key=lambda kv: -kv[1]):
             click.echo(f"  merged by {rule:<18} {n:>6} work(s)")
@@ -129,6 +155,68 @@ def dedup(
         f"{res['candidates_new']} new uncertain pair(s); {res['candidates_pending']} pending "
         "(decide them with `review dedup --review`)"
     )
+    _containers(res)
+    if res["groups_merged"]:
+        click.echo(f"Undo this whole run with `review dedup --undo-run {res['run_id']}`.")
+
+
+def _containers(res: dict) -> None:
+    for kind, n in sorted(res.get("containers", {}).items()):
+        click.echo(
+            f"{n} {kind} value(s) shared by records with different titles (a supplement, a book,"
+            " a proceedings volume): not used to merge them"
+        )
+
+
+def _show_plan(res: dict) -> None:
+    click.echo(f"Dry run: {res['records']} records checked; nothing written.")
+    for g in res["groups"]:
+        for w, e in g["reasons"].items():
+            pair = e.get("pair")
+            click.echo(
+                f"  would merge work {w} into work {g['work_id']}: {e['rule']}"
+                + (f" {e['score']:.3f}" if e.get("score") is not None else "")
+                + (f" (records {pair[0]} + {pair[1]})" if pair else "")
+            )
+            for t in e.get("titles") or ():
+                click.echo(f"      {(t or '(no title)')[:100]}")
+            if len(e.get("path") or ()) > 1:
+                steps = " -> ".join(f"{a}-{b} {rule}" for a, b, rule, _ in e["path"])
+                click.echo(f"      via {steps}")
+    click.echo(
+        f"Would absorb {res['works_absorbed']} works into {res['groups_merged']} groups and queue"
+        f" {res['candidates_new']} uncertain pair(s) (some may be queued already)."
+    )
+    _containers(res)
+
+
+def _runs(ws, undo_run: int | None, actor: str, as_json: bool) -> None:  # noqa: ANN001
+    from ..dedup import runs
+
+    if undo_run is not None:
+        res = runs.undo_run(ws, undo_run, actor=actor)
+        if as_json:
+            echo_json(res)
+        else:
+            click.echo(
+                f"Undid dedup run {res['run_id']}: {res['works_restored']} works active again"
+                " (a new run may merge them again; `--undo GROUP` marks a group distinct)"
+            )
+        return
+    rows = runs.list_runs(ws)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No dedup runs yet.")
+    for r in rows:
+        summary = json.loads(r["summary"] or "{}")
+        state = f"undone {r['undone_at']}" if r["undone_at"] else "active"
+        click.echo(
+            f"run {r['id']}  {r['created_at']}  {r['actor'] or '-'}  absorbed"
+            f" {summary.get('works_absorbed', 0)} works  queued {summary.get('candidates_new', 0)}"
+            f"  {state}"
+        )
 
 
 @click.command()

@@ -9,17 +9,16 @@ before matching starts, so a second run finds nothing new to merge.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..store import Workspace
-from ..store.workspace import now
-from . import merges
 from .blocking import candidate_array
+from .identifiers import plan_identifiers, record_ids
 from .match import (
     DEFAULT_THRESHOLD,
     DUPLICATE,
@@ -29,17 +28,11 @@ from .match import (
     title_similarity,
     title_similarity_many,
 )
-from .normalize import (
-    Features,
-    features,
-    normalize_isbn,
-    normalize_openalex,
-    normalize_text,
-)
+from .normalize import Features, features, normalize_text
 
 COLUMNS = (
     "id, work_id, title, abstract, authors, year, doi, pmid, openalex_id, isbn, venue, volume, issue,"
-    " pages, record_type, file_sha256, url"
+    " pages, record_type, file_sha256, url, language, extra"
 )
 
 
@@ -51,6 +44,7 @@ class Plan:
     )  # rid -> (rid, rule, score)
     candidates: list[tuple[int, int, float, str]] = field(default_factory=list)
     rules: Counter[str] = field(default_factory=Counter)
+    containers: dict[str, int] = field(default_factory=dict)  # kind -> identifiers not used
 
 
 class _Groups:
@@ -107,20 +101,13 @@ def _features(row: dict[str, Any]) -> Features:
         record_type=row.get("record_type"),
         url=row.get("url"),
         text=row.get("abstract"),
+        language=row.get("language"),
     )
 
 
 def _exact_keys(row: dict[str, Any], f: Features) -> Iterable[tuple[str, str]]:
-    if f.doi:
-        yield "doi", f.doi
-    if f.pmid:
-        yield "pmid", f.pmid
-    oa = normalize_openalex(row.get("openalex_id"))
-    if oa:
-        yield "openalex", oa
-    isbn = normalize_isbn(row.get("isbn"))
-    if isbn:
-        yield "isbn", isbn  # chapters share their book's ISBN: checked against the title below
+    """Keys that are the content itself (same file, same text, same long abstract); shared
+    identifiers are weighed in ``identifiers.plan_identifiers``."""
     if row.get("file_sha256"):
         yield "sha256", str(row["file_sha256"]).lower()
     if row.get("text_hash"):
@@ -138,6 +125,12 @@ def plan(
 ) -> Plan:
     """Group record rows (dicts with our record columns and ``work_id``) into duplicate groups."""
     feats = [_features(r) for r in rows]
+    work_of = {r["id"]: r["work_id"] for r in rows}
+    ids = {f.rid: record_ids(r, f) for r, f in zip(rows, feats, strict=True)}
+    by_id = {f.rid: f for f in feats}
+    abstracts = {r["id"]: normalize_text(r["abstract"]) for r in rows if r.get("abstract")}
+    idp = plan_identifiers({k: v for k, v in ids.items() if v}, by_id, abstracts, work_of)
+    feats = _without_containers(feats, idp.containers)
     by_id = {f.rid: f for f in feats}
     cl: dict[int, set[int]] = defaultdict(set)
     for x, y in cannot:
@@ -161,6 +154,8 @@ def plan(
         else:
             by_work[w] = r["id"]
 
+    for a_id, b_id, rule in idp.merges:
+        join(a_id, b_id, rule, 1.0)
     index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for r, f in zip(rows, feats, strict=True):
         for key in _exact_keys(r, f):
@@ -168,9 +163,9 @@ def plan(
     for (rule, _), rids in sorted(index.items(), key=lambda kv: _RULE_ORDER.get(kv[0][0], 9)):
         for other in rids[1:]:
             a, b = by_id[rids[0]], by_id[other]
-            if rule in ("isbn", "abstract") and title_similarity(a.title, b.title) < 0.8:
+            if rule == "abstract" and title_similarity(a.title, b.title) < 0.8:
                 continue
-            if rule != "doi" and a.doi and b.doi and a.doi != b.doi:
+            if a.doi and b.doi and a.doi != b.doi:
                 continue
             join(a.rid, b.rid, rule, 1.0)
 
@@ -189,11 +184,14 @@ def plan(
     dup.sort(key=lambda d: -d[0])
     for score, a_id, b_id, rule in dup:
         join(a_id, b_id, rule, round(score, 4))
-    result.candidates = [
-        m for m in maybe if g.find(m[0]) != g.find(m[1]) and (m[1] not in cl.get(m[0], ()))
-    ]
-
-    work_of = {r["id"]: r["work_id"] for r in rows}
+    maybe.extend((a, b, 0.5, f"{kind}-only") for a, b, kind in idp.queue)
+    seen: set[tuple[int, int]] = set()
+    result.candidates = []
+    for m in maybe:
+        if g.find(m[0]) != g.find(m[1]) and m[1] not in cl.get(m[0], ()) and m[:2] not in seen:
+            seen.add(m[:2])
+            result.candidates.append(m)
+    result.containers = {k: len(v) for k, v in idp.containers.items()}
     for members in g.members.values():
         if len({work_of[m] for m in members}) > 1:
             result.groups.append(sorted(members))
@@ -252,34 +250,24 @@ def _could_match(pairs: np.ndarray, feats: Sequence[Features], threshold: float)
     return keep
 
 
-_RULE_ORDER = {"doi": 0, "pmid": 1, "openalex": 2, "sha256": 3, "text": 4, "isbn": 5, "abstract": 6}
+_RULE_ORDER = {"sha256": 3, "text": 4, "abstract": 6}
 
 
-def _work_reasons(
-    group: list[int],
-    survivor: int,
-    work_of: dict[int, int],
-    edges: dict[int, list[tuple[int, str, float]]],
-) -> dict[int, tuple[str, float]]:
-    """For each absorbed work, the rule and score of the edge that first reached it from the survivor."""
-    start = [r for r in group if work_of[r] == survivor]
-    seen = set(start)
-    queue = deque(start)
-    reasons: dict[int, tuple[str, float]] = {}
-    while queue:
-        r = queue.popleft()
-        for other, rule, score in edges.get(r, ()):
-            if other in seen:
-                continue
-            seen.add(other)
-            queue.append(other)
-            w = work_of[other]
-            if w != survivor and w not in reasons and rule != "existing":
-                reasons[w] = (rule, score)
-    for r in group:  # records reached only through 'existing' links inherit nothing better
-        if work_of[r] != survivor:
-            reasons.setdefault(work_of[r], ("existing", 1.0))
-    return reasons
+def _without_containers(feats: list[Features], containers: dict[str, set[str]]) -> list[Features]:
+    """Features with container DOIs/PMIDs blanked: they neither merge nor keep records apart."""
+    dois, pmids = containers.get("doi", set()), containers.get("pmid", set())
+    if not dois and not pmids:
+        return feats
+    return [
+        replace(
+            f,
+            doi="" if f.doi in dois else f.doi,
+            pmid="" if f.pmid in pmids else f.pmid,
+        )
+        if (f.doi in dois or f.pmid in pmids)
+        else f
+        for f in feats
+    ]
 
 
 def load_rows(ws: Workspace) -> list[dict[str, Any]]:
@@ -312,47 +300,16 @@ def cannot_links(ws: Workspace) -> list[tuple[int, int]]:
 
 
 def run(
-    ws: Workspace, *, threshold: float = DEFAULT_THRESHOLD, actor: str = "review dedup"
+    ws: Workspace,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    actor: str = "review dedup",
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Merge certain duplicates, queue uncertain pairs; return what was done."""
-    rows = load_rows(ws)
-    p = plan(rows, cannot=cannot_links(ws), threshold=threshold)
-    work_of = {r["id"]: r["work_id"] for r in rows}
-    decided = merges.works_with_decisions(ws, work_of.values())
-    merged_by_rule: Counter[str] = Counter()
-    groups_out = []
-    to_merge = []
-    for group in p.groups:
-        works = sorted({work_of[r] for r in group})
-        survivor, note = merges.choose_survivor(works, decided)
-        reasons = _work_reasons(group, survivor, work_of, p.edges)
-        absorbed = [(w, reasons[w][0], reasons[w][1]) for w in works if w != survivor]
-        to_merge.append((survivor, absorbed, note))
-        for _, rule, _ in absorbed:
-            merged_by_rule[rule] += 1
-        groups_out.append(
-            {"work_id": survivor, "absorbed": [w for w, _, _ in absorbed], "note": note}
-        )
-    with ws.transaction():
-        records_moved = merges.merge_groups(ws, to_merge, actor=actor) if to_merge else 0
-        ts = now()
-        cur = ws.db.conn.executemany(
-            "INSERT OR IGNORE INTO dedup_candidates (created_at, record_a, record_b, score, rule, status)"
-            " VALUES (?, ?, ?, ?, ?, 'pending')",
-            [(ts, a, b, score, rule) for a, b, score, rule in p.candidates],
-        )
-        new_candidates = max(cur.rowcount, 0) if p.candidates else 0
-    return {
-        "records": len(rows),
-        "groups_merged": len(p.groups),
-        "works_absorbed": sum(merged_by_rule.values()),
-        "records_moved": records_moved,
-        "merged_by_rule": dict(merged_by_rule),
-        "candidates_new": new_candidates,
-        "candidates_pending": pending_count(ws),
-        "groups": groups_out,
-        "active_works": ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0],
-    }
+    """Merge certain duplicates, queue uncertain pairs; return what was done (``runs.run``)."""
+    from .runs import run as _run
+
+    return _run(ws, threshold=threshold, actor=actor, dry_run=dry_run)
 
 
 def pending_count(ws: Workspace) -> int:

@@ -141,17 +141,52 @@ def _eq(x: str, y: str) -> bool | None:
     return None if not x or not y else x == y
 
 
+#: DOI prefixes of preprint servers (arXiv, bioRxiv/medRxiv, Research Square, Preprints.org,
+#: SSRN, OSF and its family, TechRxiv, JMIR Preprints): a preprint and its journal version
+#: have different DOIs, yet may be one study reported twice
+PREPRINT_DOI_PREFIXES = (
+    "10.48550/",
+    "10.1101/",
+    "10.21203/",
+    "10.20944/",
+    "10.2139/",
+    "10.31219/",
+    "10.31234/",
+    "10.31235/",
+    "10.31222/",
+    "10.36227/",
+    "10.2196/preprints",
+)
+
+
+def is_preprint_doi(doi: str) -> bool:
+    return doi.startswith(PREPRINT_DOI_PREFIXES)
+
+
 def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -> Verdict:
-    """Compare two records. Conflicting DOIs/PMIDs or far-apart years are never duplicates."""
+    """Compare two records. Conflicting DOIs/PMIDs or far-apart years are never duplicates.
+
+    A preprint DOI against a journal DOI is not a conflict, but such a pair is only ever queued.
+    """
+    preprint = False
     if a.doi and b.doi and a.doi != b.doi:
-        return _NO
+        if not (is_preprint_doi(a.doi) != is_preprint_doi(b.doi)):
+            return _NO
+        preprint = True
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return _NO
+    if a.notice != b.notice and not (a.page and a.page == b.page and a.volume == b.volume):
+        return _NO  # a notice ('Erratum: <title>') is not the article it is about (other pages)
     ydiff = abs(a.year - b.year) if a.year is not None and b.year is not None else 0
     if ydiff > 2:
         return _NO
-    if a.doi and a.doi == b.doi:
-        return Verdict(DUPLICATE, 1.0, "doi")
+    v = _score(a, b, threshold, ydiff)
+    if preprint and v.decision == DUPLICATE:
+        return Verdict(MAYBE, v.score * 0.9, "preprint")
+    return v
+
+
+def _score(a: Features, b: Features, threshold: float, ydiff: int) -> Verdict:
     if a.url and b.url and a.url != b.url and a.text_head and b.text_head:
         # two web pages at different addresses with different text are different documents,
         # whatever their (often generic) titles say; mirrors share text and merge by rule 'text'
@@ -165,18 +200,21 @@ def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -
         return _NO
     page = pages_agree(a.pages, b.pages)
     vol = _eq(a.volume, b.volume)
+    issue = _eq(a.issue, b.issue)
+    if weak and (page is False or vol is False or (issue is False and page is None)):
+        return _NO  # a recurring title in another issue or on other pages: another item
     first_author = bool(a.authors and b.authors) and a.authors[0] == b.authors[0]
     bib = page is True and vol is True and ydiff == 0 and first_author
     if t < min_title_score(threshold) and not bib:
         return _NO  # no rule below can fire: skip the costlier author and venue comparisons
     au = author_similarity(a, b)
-    issue = _eq(a.issue, b.issue)
     venue = venue_similarity(a.venue, b.venue)
     venue_conflict = venue is not None and venue < 0.5
+    # first pages a few pages apart with the same title, authors, volume and year: a page typo
     near = a.pages is not None and b.pages is not None and abs(a.pages[1] - b.pages[1]) < 20
-    strong = near and t >= 0.97 and au is not None and au >= 0.8 and vol is True and ydiff == 0
+    typo = near and t >= 0.97 and au is not None and au >= 0.8 and vol is True and ydiff == 0
     hard = (
-        (page is False and not strong)
+        (page is False and not typo)
         or numbers_differ(a.title, b.title)
         or (au is not None and au < 0.4)
         or (vol is False and venue is not None and venue < 0.8)
@@ -205,16 +243,39 @@ def score_pair(a: Features, b: Features, threshold: float = DEFAULT_THRESHOLD) -
     )
     same_range = a.pages is not None and a.pages == b.pages and a.pages[2] > a.pages[1]
 
+    obvious = (
+        not weak
+        and a.title == b.title
+        and ydiff == 0
+        and a.year is not None
+        and first_author
+        and page is not False
+        and vol is not False
+        and (issue is not False or page is True)
+        and not venue_conflict
+    )
     if not weak and t >= threshold:
         if hard:
+            if obvious:  # what a reviewer settles at a glance (see below)
+                return Verdict(DUPLICATE, t * 0.97, "same-title-year-author")
             return Verdict(MAYBE, t * 0.9, "title")
         if soft == 0:
             return Verdict(DUPLICATE, t, "title+meta")
         if soft == 1 and support >= 2 and t >= 0.95:
             return Verdict(DUPLICATE, t * 0.98, "title+meta")
+        if obvious:
+            # what a reviewer settles at a glance: same normalised title, year and first
+            # author, no conflicting volume or pages
+            return Verdict(DUPLICATE, t * 0.97, "same-title-year-author")
         return Verdict(MAYBE, t * 0.9, "title")
-    if bib and not weak and au is not None and au >= 0.8 and (t >= 0.6 or same_range):
-        # same first page, volume, year and authors: one article whose title differs (translation)
+    if (
+        bib
+        and not weak
+        and au is not None
+        and au >= 0.8
+        and (same_range or a.other_language or b.other_language or t >= 0.8)
+    ):
+        # same pages, volume, year and authors: one article whose title differs (translation)
         return Verdict(DUPLICATE, max(t, 0.85), "bibliographic")
     if weak and t >= 0.95 and bib and au is not None and au >= 0.8:
         return Verdict(DUPLICATE, t * 0.95, "short-title+meta")

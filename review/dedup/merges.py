@@ -71,10 +71,14 @@ def merge_groups(
     groups: Sequence[tuple[int, Sequence[tuple[int, str, float | None]], str | None]],
     *,
     actor: str,
+    run_id: int | None = None,
+    evidence: dict[int, Any] | None = None,
 ) -> int:
     """``merge_works`` for many (survivor, absorbed, note) groups at once, with bulk statements.
 
-    The groups must not share works. ``merges`` rows are appended in the order given. Returns the
+    ``run_id`` ties the rows to a ``dedup_runs`` row; ``evidence`` (absorbed work id -> JSON-able)
+    is the record pair and path that justified each merge. The groups must not share works.
+    ``merges`` rows are appended in the order given. Returns the
     number of records moved.
     """
     moves = [
@@ -105,11 +109,23 @@ def merge_groups(
             "UPDATE works SET merged_into = ? WHERE merged_into = ?",
             [(s, w) for s, w, _, _, _ in moves],
         )
+        ev = evidence or {}
         conn.executemany(
             "INSERT INTO merges (created_at, action, work_id, record_ids, from_work_ids, rule, score,"
-            " actor, note) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?, ?)",
+            " actor, note, run_id, evidence) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (ts, s, json.dumps(rids[w]), json.dumps([w]), rule, score, actor, note)
+                (
+                    ts,
+                    s,
+                    json.dumps(rids[w]),
+                    json.dumps([w]),
+                    rule,
+                    score,
+                    actor,
+                    note,
+                    run_id,
+                    json.dumps(ev[w]) if w in ev else None,
+                )
                 for s, w, rule, score, note in moves
             ],
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..models import normalize_doi, normalize_text
+from ..models import normalize_pmid as _normalize_pmid
 
 _LATEX_ACCENTS = {
     '"': "\u0308",
@@ -84,6 +85,29 @@ _WEAK_TITLES = frozenset(
         "book review",
     }
 )
+#: words that name a kind of item rather than a subject: a title made only of these (and
+#: function words, numbers, ordinals) recurs in every issue ("Editor's comments", "Remarks from
+#: the editor", "Meeting report", "Abstracts of the 12th annual meeting")
+_GENERIC_WORDS = frozenset(
+    """editorial editorials editor editors s comment comments commentary remarks remark note notes
+    erratum errata correction corrections corrigendum corrigenda reply replies response responses
+    letter letters correspondence introduction preface foreword prologue epilogue afterword
+    meeting meetings report reports abstract abstracts proceedings session sessions poster posters
+    oral presentation presentations news book books review reviews untitled highlights issue
+    issues message president presidents chair chairs column columns update updates announcement
+    announcements acknowledgement acknowledgements acknowledgment acknowledgments reviewers
+    obituary contents table index summary summaries welcome opening address keynote discussion
+    annual scientific congress conference symposium workshop supplement special guest invited
+    selected society this our year new from to of in on the and a an for by with at""".split()
+)
+_ORDINAL_RE = re.compile(r"^(\d+(st|nd|rd|th)?|[ivxlc]+)$")
+#: a notice about another article repeats that article's title after a label
+_NOTICE_RE = re.compile(
+    r"^\s*(erratum|errata|corrigendum|correction|retraction(?:\s+note|\s+notice)?|retracted"
+    r"(?:\s+article)?|notice\s+of\s+retraction|expression\s+of\s+concern|in\s+reply|"
+    r"authors?'?\s*reply|reply|response|comments?|commentary|re)\s*(:|\s(?:to|on|regarding)\b)",
+    re.IGNORECASE,
+)
 _CORPORATE_WORDS = frozenset(
     "organization organisation ministry department agency institute council commission bank programme "
     "program union association society foundation office committee group centre center government "
@@ -145,10 +169,55 @@ def is_weak_title(norm_title: str) -> bool:
     if norm_title in _WEAK_TITLES:
         return True
     words = norm_title.split()
+    if all(w in _GENERIC_WORDS or _ORDINAL_RE.match(w) for w in words):
+        return True  # names the kind of item, not its subject
     if len(words) <= 2 and len(norm_title) < 25:
         # one or two words; but a CJK title without spaces is long and informative
         return not (len(norm_title) >= 8 and not norm_title.isascii())
     return False
+
+
+def notice_kind(title: str | None) -> str:
+    """'erratum' for 'Erratum to: <title>', 'reply' for 'Reply to ...', '' for an ordinary title.
+
+    'Response to X' without a colon is left alone ('Response to treatment in ...' is a subject).
+    """
+    if not title:
+        return ""
+    m = _NOTICE_RE.match(clean_markup(title))
+    if not m:
+        return ""
+    kind = m.group(1).lower().split()[0].rstrip("'")
+    if kind == "response" and m.group(2) != ":":
+        return ""
+    return {
+        "errata": "erratum",
+        "corrigendum": "erratum",
+        "correction": "erratum",
+        "in": "reply",
+        "author": "reply",
+        "authors": "reply",
+        "retracted": "retraction",
+        "notice": "retraction",
+        "comments": "comment",
+        "commentary": "comment",
+        "re": "reply",
+    }.get(kind, kind)
+
+
+_ENGLISH = frozenset({"en", "eng", "english", "en-us", "en-gb"})
+
+
+def is_other_language(title: str | None, language: str | None) -> bool:
+    """True when a record is (or is a translation of) a non-English publication: a language
+    field other than English, a MEDLINE translated title in [brackets], or a language tag."""
+    lang = (language or "").strip().lower()
+    if lang and lang not in _ENGLISH and not lang.startswith("en"):
+        return True
+    text = (title or "").strip()
+    if text.startswith("[") and "]" in text:
+        return True
+    return bool(text and ("[" in text or "(" in text or ":" in text) and _LANG_TAG_RE.search(text))
 
 
 def split_authors(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -253,8 +322,7 @@ def normalize_isbn(value: str | None) -> str:
 
 
 def normalize_pmid(value: str | None) -> str:
-    text = digits(value)
-    return text if len(text) >= 4 else ""
+    return _normalize_pmid(value) or ""
 
 
 def normalize_openalex(value: str | None) -> str:
@@ -282,6 +350,8 @@ class Features:
     record_type: str
     url: str = ""  # web address of a gray-literature page (two different pages veto a merge)
     text_head: str = ""  # start of the normalised abstract/text, to tell such pages apart
+    notice: str = ""  # 'erratum', 'reply', 'comment', 'retraction': a notice about another article
+    other_language: bool = False  # non-English (or a translated title): titles may not agree
 
 
 def features(
@@ -299,7 +369,12 @@ def features(
     record_type: str | None = None,
     url: str | None = None,
     text: str | None = None,
+    language: str | None = None,
 ) -> Features:
+    notice = notice_kind(title)
+    if notice:  # compare what the notice is about: 'Erratum: X' and an 'X' on its page
+        m = _NOTICE_RE.match(clean_markup(title))
+        title = clean_markup(title)[m.end() :] if m else title
     t = normalize_title(title)
     y = digits(year)
     names = split_authors(authors)
@@ -323,4 +398,6 @@ def features(
         record_type=(record_type or "").lower(),
         url=(url or "").strip().rstrip("/").lower() if (url or "").startswith("http") else "",
         text_head=normalize_text(text)[:400] if text else "",
+        notice=notice,
+        other_language=is_other_language(title, language),
     )

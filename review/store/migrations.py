@@ -426,3 +426,18 @@ def m009_safety_fingerprints_locks(db: sqlite_utils.Database) -> None:
             started TEXT,                    -- the process's start time (pid reuse check)
             command TEXT, acquired_at TEXT NOT NULL)"""
     )
+
+
+@migration
+def m010_dedup_runs(db: sqlite_utils.Database) -> None:
+    """dedup_runs: one row per `review dedup` run (who, threshold, summary; undone_at once
+    `review dedup --undo-run N` split it); merges.run_id ties each merge to its run and
+    merges.evidence keeps the record pair that justified it and the path from the kept work."""
+    db.execute(
+        """CREATE TABLE dedup_runs (
+            id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, actor TEXT,
+            threshold REAL, summary TEXT, undone_at TEXT, undone_by TEXT)"""
+    )
+    db.execute("ALTER TABLE merges ADD COLUMN run_id INTEGER")
+    db.execute("ALTER TABLE merges ADD COLUMN evidence TEXT")
+    db.execute("CREATE INDEX merges_run ON merges(run_id)")
