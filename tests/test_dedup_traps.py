@@ -295,3 +295,57 @@ def test_obvious_queued_pairs_are_settled(ws):
     res = engine.run(ws)
     assert res["works_absorbed"] == 1 and res["candidates_new"] == 0, res
     assert res["merged_by_rule"] == {"same-title-year-author": 1}
+
+
+def test_plan_is_rechecked_inside_the_write_transaction(ws, monkeypatch):
+    """Another process writes between planning and merging (issue 12): here a reviewer decides
+    on the second record's work. The run notices, plans again under the lock, and keeps the
+    decided work as the survivor instead of absorbing it on a stale plan."""
+    from review.dedup import runs
+    from review.store import Workspace
+    from review.store.decisions import record_decision
+
+    title = "Mobile money and household resilience in rural Zambia"
+    ids = load(ws, [Record(title=title, year=2020, authors=("Banda, T.",), source_record_id="a")])
+    ids += load(ws, [Record(title=title + ".", year=2020, authors=("Banda, T",))], "b")
+    work_b = ws.db.execute("SELECT work_id FROM records WHERE id = ?", [ids[1]]).fetchone()[0]
+    real_prepare = runs.prepare
+    calls = []
+
+    def prepare_then_other_process_writes(*args, **kwargs):
+        out = real_prepare(*args, **kwargs)
+        if not calls:
+            other = Workspace.open(ws.path)
+            record_decision(
+                other, work_id=work_b, stage="title-abstract", reviewer="ana", decision="include"
+            )
+            other.close()
+        calls.append(1)
+        return out
+
+    monkeypatch.setattr(runs, "prepare", prepare_then_other_process_writes)
+    res = engine.run(ws)
+    assert res["replanned"] is True and len(calls) == 2
+    assert res["groups"][0]["work_id"] == work_b
+    assert ws.db.execute("SELECT active FROM works WHERE id = ?", [work_b]).fetchone()[0] == 1
+
+
+def test_side_by_side_shows_what_tells_records_apart(ws):
+    """Volume, issue, pages, DOI and the abstract's start are shown; differences in yellow."""
+    from review.dedup import queue
+    from review.screen.tui.dedup_view import side_text
+
+    load(ws, csv_records(TRAPS / "preprints" / "records_pre_merged.csv"))
+    engine.run(ws)
+    pairs = queue.pending(ws)
+    assert pairs, "the preprint and its journal version wait for a reviewer"
+    p = next(x for x in pairs if "e301" in str(x["pages_a"]) + str(x["pages_b"]))
+    side = "a" if p["pages_a"] else "b"
+    text = side_text(p, side, None)
+    plain = text.plain
+    for label in ("authors", "year", "venue", "volume", "issue", "pages", "doi"):
+        assert f"\n{label}" in plain
+    assert "e301-e309" in plain and "10.1016/s2214-109x(20)30512-3" in plain.lower()
+    yellow = {plain[s.start : s.end] for s in text.spans if "yellow" in str(s.style)}
+    assert any("e301" in y for y in yellow) and any("2021" in y for y in yellow)
+    assert not any("Household" in y for y in yellow)  # same word in both titles

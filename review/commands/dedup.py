@@ -39,7 +39,9 @@ def _review(ws, actor: str) -> None:  # noqa: ANN001 - Workspace imported lazily
                 f"  {side.upper()} record {p['record_' + side]} (work {p['work_' + side]}, {p['source_' + side]})"
                 f"\n    {p['title_' + side] or '(no title)'}"
                 f"\n    {p['year_' + side] or '-'} · {_authors(p['authors_' + side])} · {p['venue_' + side] or '-'}"
+                f" · vol {p['volume_' + side] or '-'} ({p['issue_' + side] or '-'}) p {p['pages_' + side] or '-'}"
                 + (f" · doi {p['doi_' + side]}" if p["doi_" + side] else "")
+                + (f"\n    {p['abstract_' + side][:160]}…" if p["abstract_" + side] else "")
             )
         answer = click.prompt("Duplicate?", type=click.Choice(["y", "n", "s", "q"]), default="s")
         if answer == "q":

@@ -23,6 +23,7 @@ from .match import (
     DEFAULT_THRESHOLD,
     DUPLICATE,
     MAYBE,
+    is_preprint_doi,
     min_title_score,
     score_pair,
     title_similarity,
@@ -218,7 +219,8 @@ def _worth_scoring(pairs: np.ndarray, feats: Sequence[Features], g: _Groups) -> 
     years = np.fromiter((-1 if f.year is None else f.year for f in feats), np.int64, n)
     ya, yb = years[i], years[j]
     ok = (ya < 0) | (yb < 0) | (np.abs(ya - yb) <= 2)
-    for codes in (_codes(f.doi for f in feats), _codes(f.pmid for f in feats)):
+    dois = _codes("" if is_preprint_doi(f.doi) else f.doi for f in feats)  # may be queued
+    for codes in (dois, _codes(f.pmid for f in feats)):
         ca, cb = codes[i], codes[j]
         ok &= (ca == 0) | (cb == 0) | (ca == cb)
     roots = np.fromiter((g.find(f.rid) for f in feats), np.int64, n)

@@ -11,12 +11,19 @@ from . import merges
 
 
 def pending(ws: Workspace) -> list[dict[str, Any]]:
-    """Pending pairs whose records are still in different active works, best score first."""
+    """Pending pairs whose records are still in different active works, best score first.
+
+    Each pair carries both records' title, authors, year, venue, volume, issue, pages, DOI,
+    type, source and abstract (keys ``<field>_a`` / ``<field>_b``): what tells a conference
+    abstract from the paper, or one editorial from the next issue's."""
     rows = ws.db.query(
         "SELECT c.id, c.record_a, c.record_b, c.score, c.rule, ra.work_id AS work_a, rb.work_id AS work_b,"
         " ra.title AS title_a, rb.title AS title_b, ra.year AS year_a, rb.year AS year_b,"
         " ra.authors AS authors_a, rb.authors AS authors_b, ra.venue AS venue_a, rb.venue AS venue_b,"
-        " ra.source AS source_a, rb.source AS source_b, ra.doi AS doi_a, rb.doi AS doi_b"
+        " ra.source AS source_a, rb.source AS source_b, ra.doi AS doi_a, rb.doi AS doi_b,"
+        " ra.volume AS volume_a, rb.volume AS volume_b, ra.issue AS issue_a, rb.issue AS issue_b,"
+        " ra.pages AS pages_a, rb.pages AS pages_b, ra.abstract AS abstract_a,"
+        " rb.abstract AS abstract_b, ra.record_type AS type_a, rb.record_type AS type_b"
         " FROM dedup_candidates c JOIN records ra ON ra.id = c.record_a JOIN records rb ON rb.id = c.record_b"
         " WHERE c.status = 'pending' ORDER BY c.score DESC, c.id"
     )

@@ -44,33 +44,51 @@ def _authors(value: Any) -> str:
     return "; ".join(names[:6]) + (f" … (+{len(names) - 6})" if len(names) > 6 else "")
 
 
-def side_text(pair: dict[str, Any], side: str, abstract: str | None) -> Text:
-    """One record of a pair: title, authors, year, venue, DOI, source, abstract start."""
+#: the fields shown for each record, in order (volume, issue and pages tell a conference
+#: abstract from the paper, and one issue's editorial from the next one's)
+FIELDS = ("authors", "year", "venue", "volume", "issue", "pages", "doi", "type", "source")
 
-    def f(name: str) -> Any:
-        return pair.get(f"{name}_{side}")
+
+def _norm(value: Any) -> str:
+    return " ".join(str(value or "").lower().replace(".", " ").split())
+
+
+def _title_text(title: str, other: str | None) -> Text:
+    """The title with the words the other record's title lacks highlighted."""
+    theirs = set(_norm(other).split())
+    t = Text()
+    for k, word in enumerate(title.split()):
+        if k:
+            t.append(" ", style="bold")
+        t.append(word, style="bold" if _norm(word) in theirs else "bold yellow")
+    return t
+
+
+def side_text(pair: dict[str, Any], side: str, abstract: str | None) -> Text:
+    """One record of a pair: title, authors, year, venue, volume, issue, pages, DOI, type,
+    source and the first lines of the abstract; what differs from the other record in yellow."""
+
+    def f(name: str, s: str = side) -> Any:
+        return pair.get(f"{name}_{s}")
 
     other = "b" if side == "a" else "a"
     t = Text()
     t.append(f"{side.upper()}  record {pair[f'record_{side}']} · work {f('work')}\n", style="dim")
     title = f("title") or "(no title)"
-    t.append(title + "\n", style="bold" if title == pair.get(f"title_{other}") else "bold yellow")
-    for label, value in (
-        ("authors", _authors(f("authors")) or "-"),
-        ("year", f("year") or "-"),
-        ("venue", f("venue") or "-"),
-        ("doi", f("doi") or "-"),
-        ("source", f("source") or "-"),
-    ):
-        same = value == (
-            _authors(pair.get(f"authors_{other}"))
-            if label == "authors"
-            else (pair.get(f"{label}_{other}") or "-")
-        )
+    t.append_text(_title_text(title, f("title", other)))
+    t.append("\n")
+    for label in FIELDS:
+        if label == "authors":
+            value, theirs = _authors(f("authors")) or "-", _authors(f("authors", other)) or "-"
+        else:
+            value, theirs = f(label) or "-", f(label, other) or "-"
+        same = _norm(value) == _norm(theirs)
         t.append(f"{label:<8}", style="dim")
         t.append(f"{value}\n", style="" if same else "yellow")
-    text = (abstract or "(no abstract)").strip()
-    t.append("\n" + text[:ABSTRACT_CHARS] + ("…" if len(text) > ABSTRACT_CHARS else ""))
+    text = (f("abstract") or abstract or "(no abstract)").strip()
+    theirs = (f("abstract", other) or "").strip()
+    style = "" if not theirs or _norm(text[:300]) == _norm(theirs[:300]) else "yellow"
+    t.append("\n" + text[:ABSTRACT_CHARS] + ("…" if len(text) > ABSTRACT_CHARS else ""), style)
     return t
 
 
