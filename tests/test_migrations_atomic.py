@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from review.errors import WorkspaceError
 from review.store import Workspace, migrations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,3 +119,71 @@ def test_fingerprints_are_backfilled_for_records_without_ids(tmp_path):
     rep = import_files(ws, [csv], source="Scopus")
     assert rep.records_stored == 0 and "already stored" in (rep.imported[0].note or "")
     ws.close()
+
+
+def test_a_second_process_waits_for_an_upgrade_and_finishes_it(tmp_path):
+    """B opens while A is mid-upgrade (holding the write lock); A is killed; B upgrades alone."""
+    path = tmp_path / "old.db"
+    _old_workspace(path, 2)
+    name = migrations.MIGRATIONS[2][0]
+    marker = tmp_path / "paused"
+    code = "import sys; from review.store import Workspace; Workspace.open(sys.argv[1]).close()"
+    a = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        env=dict(os.environ, REVIEW_TEST_MIGRATION_PAUSE=f"{name}:{marker}"),
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert a.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    env = {k: v for k, v in os.environ.items() if k != "REVIEW_TEST_MIGRATION_PAUSE"}
+    b = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        env=dict(env, REVIEW_BUSY_TIMEOUT="60"),
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    assert b.poll() is None  # B is waiting for the write lock, not failing
+    os.kill(a.pid, signal.SIGKILL)
+    a.wait(timeout=30)
+    _, err = b.communicate(timeout=120)
+    assert b.returncode == 0, err
+    ws = Workspace.open(path)
+    assert migrations.applied(ws.db) == [n for n, _ in migrations.MIGRATIONS]
+    ws.close()
+
+
+def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
+    def m900_test_half_done(db: sqlite_utils.Database) -> None:
+        db.executescript("ALTER TABLE meta ADD COLUMN half TEXT; CREATE TABLE t900 (x);")
+        raise RuntimeError("bug in the migration")
+
+    ws_path = tmp_path / "w.db"
+    Workspace.open(ws_path, create=True).close()
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("m900_test", m900_test_half_done)]
+    )
+    conn = sqlite3.connect(ws_path)
+    db = sqlite_utils.Database(conn)
+    with pytest.raises(RuntimeError, match="bug in the migration"):
+        migrations.migrate(db)
+    assert "half" not in db["meta"].columns_dict and "t900" not in db.table_names()
+    assert "m900_test" not in migrations.applied(db)
+
+
+def test_a_migration_that_commits_is_refused(tmp_path, monkeypatch):
+    def m901_test_commits(db: sqlite_utils.Database) -> None:
+        db.conn.executescript("CREATE TABLE t901 (x);")  # implicit COMMIT: not atomic
+
+    ws_path = tmp_path / "w.db"
+    Workspace.open(ws_path, create=True).close()
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("m901_test", m901_test_commits)]
+    )
+    db = sqlite_utils.Database(sqlite3.connect(ws_path))
+    with pytest.raises(WorkspaceError, match="ended its own transaction"):
+        migrations.migrate(db)
+    assert "m901_test" not in migrations.applied(db)
