@@ -207,3 +207,16 @@ def test_cli_says_already_imported(db_path, tmp_path):
     assert r2.exit_code == 0, r2.output
     assert "already imported" in r2.output
     assert "0 records stored" in r2.output
+
+
+def test_a_renamed_copy_without_source_is_the_same_import(ws, tmp_path):
+    """Without --source the source comes from the file (its name for a plain RIS): a renamed copy
+    must not count as a new source."""
+    path = _write(tmp_path, "export.ris", RIS_NO_IDS)
+    first = import_files(ws, [path])
+    copy = _write(tmp_path, "export (1).ris", RIS_NO_IDS)
+    rep = import_files(ws, [copy])
+    assert rep.records_stored == 0
+    assert rep.imported[0].duplicate_of == first.imported[0].search_id
+    assert "export.ris" in (rep.imported[0].note or "")
+    assert count_records(ws) == 3

@@ -230,14 +230,15 @@ def store_records(
 
 
 def previous_file_search(
-    ws: Workspace, content_sha256: str, sources: list[str]
+    ws: Workspace, content_sha256: str, sources: list[str] | None
 ) -> dict[str, Any] | None:
-    """The first complete file import of this content into one of ``sources``, if any."""
+    """The first complete file import of this content into one of ``sources`` (None: any)."""
+    where = "" if sources is None else f" AND source IN ({','.join('?' * len(sources))})"
     row = ws.db.execute(
         "SELECT id, file_name, started_at, source FROM searches WHERE kind = 'file'"
         " AND status = 'complete' AND json_extract(params, '$.content_sha256') = ?"
-        f" AND source IN ({','.join('?' * len(sources))}) ORDER BY id LIMIT 1",
-        [content_sha256, *sources],
+        f"{where} ORDER BY id LIMIT 1",
+        [content_sha256, *(sources or [])],
     ).fetchone()
     if row is None:
         return None

@@ -98,7 +98,9 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
     notes: list[str] = []
     groups = by_database(parsed, source)
     with ws.transaction():  # BEGIN IMMEDIATE: a concurrent import of the same file waits here
-        prior = previous_file_search(ws, params["content_sha256"], list(groups))
+        # same content: into the named source, or (no --source) into any source, since a source
+        # taken from a file name would make a renamed copy look like a new source
+        prior = previous_file_search(ws, params["content_sha256"], list(groups) if source else None)
         for src, records in groups.items():
             sid = start_search(
                 ws,
@@ -118,7 +120,8 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
                     StoreResult(),
                     (
                         f"already imported: same content as search {prior['id']} "
-                        f"({prior['file_name']}, {prior['started_at'][:10]}); nothing added"
+                        f"({prior['file_name']} into {prior['source']!r}, "
+                        f"{prior['started_at'][:10]}); nothing added"
                     ),
                 )
             ids = res.ids
