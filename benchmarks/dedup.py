@@ -1,12 +1,19 @@
 """Deduplication benchmark: our `review dedup` beside bib-dedupe on the labelled sets.
 
     .venv/bin/python benchmarks/dedup.py [--sets stroke,haematology] [--synthetic 100000] [--no-peer]
+        [--lodo] [--errors]
 
 For each set in ../shared/data/dedup (records_pre_merged.csv + merged_record_ids.csv gold; the
 EndNote XML sets with their Duplicate captions) it imports the records into a fresh workspace, runs
 our dedup and bib-dedupe (its own venv: /tmp/bench-bibdedupe, `pip install bib-dedupe`; it needs no
 torch) on the same records and prints pairwise sensitivity, false positives, specificity, F1 and
 wall time. EndNote sets carry no groups, only a flag per record, so they are scored per record.
+
+Beyond the Rathbone sets (``benchmarks/dedup_sets.py``): the trap sets in tests/data/dedup_traps
+(supplement DOI, editorials, book ISBN, preprints, translated titles), bib-dedupe's special cases,
+CoLRev's dedupe test and one EndNote library exported as RIS, MEDLINE and EndNote XML (read by
+our importer). ``--lodo`` checks that no threshold was tuned to one file: for each set it picks
+the title threshold best on all the OTHER sets and reports the held-out result.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from review.dedup import engine  # noqa: E402
 from review.dedup.labelled import (  # noqa: E402
@@ -43,6 +51,9 @@ from review.store.records import add_records, finish_search, start_search  # noq
 SHARED = Path(os.environ.get("REVIEW_SHARED_DATA", ROOT.parent / "shared" / "data")) / "dedup"
 PEER_PY = Path("/tmp/bench-bibdedupe/bin/python")
 CSV_SETS = ("cytology_screening", "haematology", "respiratory", "stroke")
+from dedup_sets import EXPORT_SETS, TRAP_SETS, LabelledSet  # noqa: E402
+from dedup_sets import load as load_set  # noqa: E402
+
 XML_SETS = ("copper", "tafenoquine")
 # /work/shared/FACTS.md: bib-dedupe 0.11, pairwise sensitivity and false positive pairs, 4-7 s each
 PEER_FACTS = {
@@ -99,11 +110,15 @@ def peer(records: list[Record], tmp: Path) -> tuple[list[list[str]], float] | No
         "author",
         "year",
         "journal",
+        "booktitle",
         "volume",
         "number",
         "pages",
         "doi",
+        "isbn",
+        "abstract",
     ]
+    types = {"article", "inproceedings", "book", "incollection", "misc", "phdthesis", "techreport"}
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, cols)
         w.writeheader()
@@ -111,11 +126,16 @@ def peer(records: list[Record], tmp: Path) -> tuple[list[list[str]], float] | No
             w.writerow(
                 {
                     "ID": r.source_record_id,
-                    "ENTRYTYPE": "article",
+                    "ENTRYTYPE": (r.record_type or "").lower()
+                    if (r.record_type or "").lower() in types
+                    else "article",
                     "title": r.title or "",
                     "author": " and ".join(r.authors),
                     "year": r.year or "",
-                    "journal": r.venue or "",
+                    "journal": r.venue or "" if (r.record_type or "") != "incollection" else "",
+                    "booktitle": r.venue or "" if (r.record_type or "") == "incollection" else "",
+                    "isbn": r.isbn or "",
+                    "abstract": r.abstract or "",
                     "volume": r.volume or "",
                     "number": r.issue or "",
                     "pages": r.pages or "",
@@ -187,6 +207,73 @@ def bench_xml(name: str, tmp: Path, use_peer: bool, threshold: float | None) -> 
         print("  bib-dedupe  not run (no published figure for this set)")
 
 
+def bench_set(
+    ls: LabelledSet, tmp: Path, use_peer: bool, threshold: float | None, show_errors: bool
+) -> dict[str, object]:
+    """Pairwise sensitivity and false positive pairs, ours beside bib-dedupe's, on one set.
+    Pairs in ``ls.either`` (merge or queue both fine) are left out of both counts."""
+    n = len(ls.records)
+    gold = ls.gold - ls.either
+    print(
+        f"{ls.name}: {n} records, {len(gold)} gold pairs"
+        + (f", {len(ls.either)} either-way" if ls.either else "")
+    )
+    groups, secs = ours(ls.records, tmp, threshold)
+    pred = group_pairs(groups) - ls.either
+    m = pair_metrics(pred, gold, n)
+    print(fmt("review", m, secs))
+    if show_errors:
+        by_id = {r.source_record_id: r for r in ls.records}
+        for label, pairs in (("FP", pred - gold), ("FN", gold - pred)):
+            for p in sorted(pairs, key=sorted)[:10]:
+                a, b = (by_id[i] for i in sorted(p))
+                print(f"    {label} {(a.title or '')[:60]} | {(b.title or '')[:60]}")
+    out: dict[str, object] = {"set": ls.name, "ours": m, "secs": secs}
+    result = peer(ls.records, tmp) if use_peer else None
+    if result is not None:
+        pg, ps = result
+        pm = pair_metrics(group_pairs(pg) - ls.either, gold, n)
+        print(fmt("bib-dedupe", pm, ps))
+        out.update(peer=pm, peer_secs=ps)
+    return out
+
+
+def lodo(names: list[str], tmp: Path) -> None:
+    """Leave one dataset out: the threshold best on the other sets, scored on the held-out one."""
+    grid = (0.85, 0.88, 0.9, 0.92, 0.95)
+    sets = {n: _any_set(n) for n in names}
+    table: dict[tuple[str, float], dict[str, float]] = {}
+    for name, ls in sets.items():
+        for thr in grid:
+            groups, _ = ours(ls.records, tmp, thr)
+            table[name, thr] = pair_metrics(
+                group_pairs(groups) - ls.either, ls.gold - ls.either, len(ls.records)
+            )
+    print("leave-one-dataset-out (threshold chosen on the other sets: max TP - 10 x FP)")
+    for name in names:
+        others = [o for o in names if o != name]
+
+        def value(thr: float, others: list[str] = others) -> float:
+            return sum(table[o, thr]["tp"] - 10 * table[o, thr]["fp"] for o in others)
+
+        best = max(grid, key=lambda t: (value(t), -abs(t - 0.9)))
+        m = table[name, best]
+        print(
+            f"  {name:<20} chosen {best:.2f}  held-out sens {m['sensitivity']:.3f}  FP {int(m['fp'])}"
+        )
+
+
+def _any_set(name: str) -> LabelledSet:
+    if name in CSV_SETS:
+        folder = SHARED / name
+        return LabelledSet(
+            name,
+            csv_records(folder / "records_pre_merged.csv"),
+            gold_pairs(folder / "merged_record_ids.csv"),
+        )
+    return load_set(name, SHARED.parent)
+
+
 def synthetic(n: int, seed: int = 7) -> list[Record]:
     """n records by perturbing the real ones: new works mix two real titles; ~30% are noisy copies."""
     rng = random.Random(seed)
@@ -231,7 +318,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--sets", default=",".join(CSV_SETS + XML_SETS))
+    ap.add_argument("--sets", default=",".join(CSV_SETS + XML_SETS + TRAP_SETS + EXPORT_SETS))
+    ap.add_argument("--lodo", action="store_true", help="leave-one-dataset-out threshold check")
     ap.add_argument("--synthetic", type=int, default=100_000, help="0 to skip")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--threshold", type=float)
@@ -250,6 +338,16 @@ def main() -> None:
                 bench_csv(name, tmp, not args.no_peer, args.threshold, args.errors)
             elif name in XML_SETS:
                 bench_xml(name, tmp, not args.no_peer, args.threshold)
+            else:
+                bench_set(
+                    load_set(name, SHARED.parent),
+                    tmp,
+                    not args.no_peer,
+                    args.threshold,
+                    args.errors,
+                )
+        if args.lodo:
+            lodo([s for s in args.sets.split(",") if s and s not in XML_SETS], tmp)
         if args.synthetic:
             bench_synthetic(args.synthetic, tmp)
 
