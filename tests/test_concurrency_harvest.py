@@ -111,6 +111,8 @@ def test_second_harvest_of_a_source_refuses_while_the_first_runs(ws, slow_server
             harvest(ws)
         assert f"pid {first.pid}" in str(e.value)
         assert len(searches(ws)) == 1  # the second harvest wrote nothing, not even a search row
+        [row] = unfinished_searches(ws)
+        assert row["running"] is True  # status says "running now", not "resume"
         out, err = first.communicate(timeout=120)
     finally:
         if first.poll() is None:
