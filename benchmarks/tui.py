@@ -100,13 +100,39 @@ async def measure_app(
     t_init = time.perf_counter() - t0
     out: dict[str, object] = {"init": t_init}
 
+    # per-step breakdown, so a regression names its step: decide = the write (commit, or queue
+    # while another process writes), next = picking the next work (show_frontier without show),
+    # render = reading the work in hand and filling the widgets (show)
+    acc = {"decide": 0.0, "frontier": 0.0, "render": 0.0}
+    steps: dict[str, list[float]] = {"decide": [], "next": [], "render": []}
+
+    def timed(name: str, fn):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                acc[name] += time.perf_counter() - t
+
+        return wrapper
+
+    app.write = timed("decide", app.write)  # type: ignore[method-assign]
+    app.show_frontier = timed("frontier", app.show_frontier)  # type: ignore[method-assign]
+    app.show = timed("render", app.show)  # type: ignore[method-assign]
+
     def decide(i: int) -> float:
+        for k in acc:
+            acc[k] = 0.0
         t = time.perf_counter()
         if i % 5 == 4:
             app._decide("exclude", "E1")  # what the reason picker calls
         else:
             app.action_include()  # commit, pick the next record, render it
-        return time.perf_counter() - t
+        total = time.perf_counter() - t
+        steps["decide"].append(acc["decide"])
+        steps["next"].append(max(acc["frontier"] - acc["render"], 0.0))
+        steps["render"].append(acc["render"])
+        return total
 
     async with app.run_test(size=(150, 50)) as pilot:
         while app.current is None or not app.query_one(RecordView).header_text.plain:
@@ -117,6 +143,7 @@ async def measure_app(
             cold.append(decide(i))
             await pilot.pause(0)
         out["cold"] = cold
+        out["steps"] = {k: list(v) for k, v in steps.items()}
         if order == "relevance":
             t = time.perf_counter()
             # ranking 1 is at startup, before any decision: a seeded shuffle; ranking 2 is the
@@ -215,6 +242,8 @@ def main() -> None:
         print(f"    app constructed              {r['init']:6.2f} s")
         print(f"    first record on screen       {r['first']:6.2f} s")
         print(f"    next record (app)            {ms(r['cold'])}")  # type: ignore[arg-type]
+        for step, xs in r["steps"].items():  # type: ignore[attr-defined]
+            print(f"      {step:<27}{ms(xs)}")
         if order == "relevance":
             fr = r["first_rank"]
             print(

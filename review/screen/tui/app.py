@@ -90,6 +90,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self.ranked = 0  # rankings applied (tests and the benchmark wait on it)
         self._rank_busy = self._rank_dirty = False
         self._progress: dict[str, Any] | None = None
+        self._progress_busy = self._progress_dirty = False
         self._stop: dict[str, Any] | None = None
         self._stop_busy = self._stop_dirty = False
         self._stop_timer: Timer | None = None
@@ -187,17 +188,16 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         )
 
     def _status(self, work_id: int) -> str:
-        mine = current_decision(self.ws, work_id, self.stage, self.reviewer)
+        # one per-work read: every current decision the reviewer may see (blind = true hides
+        # others' until this reviewer has decided too), the reviewer's own among them
+        visible = visible_decisions(self.ws, work_id, self.stage, self.reviewer)
+        mine = next((d for d in visible if d["reviewer"] == self.reviewer), None)
         where = (
             "search hit" if self.jumped else ("revisiting" if self.cursor is not None else "new")
         )
-        parts = [f"[{where}] your decision: " + (self._fmt(mine) if mine else "none")]
-        # blind = true: others' decisions stay hidden until this reviewer has decided too
-        others = [
-            d
-            for d in visible_decisions(self.ws, work_id, self.stage, self.reviewer)
-            if d["reviewer"] != self.reviewer
-        ]
+        saving = " (saving…)" if work_id in self.writes_pending else ""
+        parts = [f"[{where}] your decision: " + (self._fmt(mine) if mine else "none") + saving]
+        others = [d for d in visible if d["reviewer"] != self.reviewer]
         if others:
             parts.append(
                 "others: "

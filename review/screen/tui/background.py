@@ -42,6 +42,8 @@ class BackgroundMixin(_Base):
     current: int | None
     stop_delay: float
     _progress: dict[str, Any] | None
+    _progress_busy: bool
+    _progress_dirty: bool
     _stop: dict[str, Any] | None
     _stop_busy: bool
     _stop_dirty: bool
@@ -54,18 +56,36 @@ class BackgroundMixin(_Base):
     def show(self, work_id: int | None) -> None:  # provided by ScreenApp
         raise NotImplementedError
 
-    @work(thread=True, exclusive=True, group="progress")
     def refresh_progress(self) -> None:
-        """Counts (cheap) after every action; the stopping estimate (slower) one at a time."""
-        ws = Workspace.open(self.db_path)
+        """Counts after every action, one count at a time: requests made while one runs
+        collapse into one more run, so fast keys never pile up threads beside the key path."""
+        if self._progress_busy:
+            self._progress_dirty = True
+        else:
+            self._progress_busy, self._progress_dirty = True, False
+            self._count_progress()
+
+    @work(thread=True, group="progress")
+    def _count_progress(self) -> None:
         try:
-            p = progress(ws, self.stage, self.reviewer)
-        finally:
-            ws.close()
+            ws = Workspace.open(self.db_path)
+            try:
+                p = progress(ws, self.stage, self.reviewer)
+            finally:
+                ws.close()
+        except Exception:
+            self.call_from_thread(self._progress_failed)
+            raise
         self.call_from_thread(self._set_progress, p)
+
+    def _progress_failed(self) -> None:
+        self._progress_busy = False
 
     def _set_progress(self, p: dict[str, Any]) -> None:
         self._progress = p
+        self._progress_busy = False
+        if self._progress_dirty:
+            self.refresh_progress()
         self.query_one(ProgressPanel).set_progress(p, self._stop)
         # the estimate is slow (it refits a model): wait for a pause in the reviewer's keys
         if self._stop_timer is not None:

@@ -84,6 +84,15 @@ def is_locked(e: BaseException) -> bool:
     return isinstance(e, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg)
 
 
+def busy_ms_of(ws: Workspace) -> int:
+    """The connection's own busy timeout (read once per workspace; restored after a try)."""
+    ms = getattr(ws, "_tui_busy_ms", None)
+    if ms is None:
+        ms = int(ws.db.conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        ws._tui_busy_ms = ms  # type: ignore[attr-defined]
+    return int(ms)
+
+
 @dataclass
 class WriteJob:
     fn: Callable[[Workspace], Any]
@@ -255,7 +264,7 @@ class ReviewApp(App[None]):
     @staticmethod
     def _attempt(ws: Workspace, job: WriteJob, busy_ms: int) -> Any:
         conn = ws.db.conn
-        before = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        before = busy_ms_of(ws)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         try:
             return job.fn(ws)

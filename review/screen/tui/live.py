@@ -35,7 +35,7 @@ def decide_on_survivor(
 ) -> dict[str, Any]:
     """``actions.decide`` (which records on the work's final survivor, ``actions.survivor``);
     ``{"work_id", "decided_on", "id"}`` so the app can say where the decision went."""
-    target = actions.survivor(ws, work_id)
+    target = work_id if absorbed_into(ws, work_id) is None else actions.survivor(ws, work_id)
     did = actions.decide(ws, work_id, stage, reviewer, decision, reason, origin="tui")
     return {"work_id": work_id, "decided_on": target, "id": did}
 
