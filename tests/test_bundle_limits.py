@@ -107,3 +107,22 @@ def test_declared_sizes_are_checked_before_decompressing(groups):  # noqa: F811
         import_bundle(maputo, good, limits=Limits(max_member_bytes=1000))
     with pytest.raises(BundleError, match="limit"):
         import_bundle(maputo, good, limits=Limits(max_total_bytes=10_000))
+
+
+def test_members_that_pass_the_checks_are_streamed_not_held(groups):  # noqa: F811
+    """With the ratio check relaxed, 400 MB of members are extracted, to disk, not to memory."""
+    _, _, good, tmp = groups
+    big = padded(good, tmp / "big.reviewbundle", 400, listed=True)
+    code = (
+        "import resource, sys\n"
+        "from review.share.bundle import open_bundle\n"
+        "from review.share.safezip import Limits\n"
+        "with open_bundle(sys.argv[1], None, Limits(max_bundle_ratio=10**6)) as b:\n"
+        "    n = sum(b.sizes.values())\n"
+        "    assert sum(p.stat().st_size for p in b.dir.iterdir() if p.is_file()) == n\n"
+        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code, str(big)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    n, kib = map(int, p.stdout.split())
+    assert n > 400_000_000 and kib / 1024 < LIMIT_MB

@@ -55,6 +55,15 @@ def write(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
+def rename_group(src: Path, dst: Path, group: str) -> Path:
+    m = members_of(src)
+    manifest = json.loads(m["manifest.json"])
+    manifest["group"] = group
+    m["manifest.json"] = json.dumps(manifest).encode()
+    m.pop("manifest.sig", None)
+    return write(dst, m)
+
+
 def test_generate_key_pair_private_0600_and_phone_fingerprint(config_dir):
     info = keys.generate_key("lusaka")
     priv, pub = Path(info["private_key"]), Path(info["public_key"])
@@ -79,6 +88,12 @@ def test_signed_round_trip_trusted_unknown_unsigned(groups, tmp_path):  # noqa: 
     keys.trust_key(maputo, info["public_key"])
     sig = inspect_bundle(out, maputo)["signature"]
     assert sig["text"] == "signed by lusaka (trusted)" and sig["fingerprint"] == info["fingerprint"]
+    # once lusaka's key is trusted, nothing unsigned or renamed can pass for lusaka
+    refused(maputo, good, "lusaka", "unsigned")
+    with pytest.raises(BundleError, match="trusted key"):
+        import_bundle(
+            maputo, rename_group(good, tmp / "other.reviewbundle", "harare"), group="lusaka"
+        )
     s = import_bundle(maputo, out)
     assert s["signature"]["status"] == "trusted" and s["records_added"] == 25
     assert [k["group"] for k in keys.trusted_keys(maputo)] == ["lusaka"]

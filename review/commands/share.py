@@ -226,12 +226,16 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@click.option("--group", required=True, help="Your group's name (as in `bundle export --group`).")
+@click.option("--group", help="Your group's name (default: the one the workspace remembers).")
 @click.option("--force", is_flag=True, help="Replace an existing key.")
-def keys_generate(group: str, force: bool) -> None:
+@db_option
+def keys_generate(group: str | None, force: bool, db_path: str) -> None:
     """Make GROUP's Ed25519 key pair in your config directory; send the .pub file to others."""
+    from ..share.bundle import group_name
     from ..share.keys import generate_key
 
+    if not group:
+        group = group_name(open_ws(db_path))
     k = generate_key(group, force=force)
     click.echo(f"key for {group!r}: fingerprint {k['fingerprint']}")
     click.echo(f"  private key {k['private_key']} (mode 0600: never share it)")

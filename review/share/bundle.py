@@ -46,7 +46,9 @@ SIGNED_VERSION = 2  # signed: older review refuses them as "newer" rather than "
 _GROUP_RE = re.compile(r"^\w[\w .-]{0,63}$")
 _RECORD_SKIP = {"id", "work_id", "search_id", "origin", "group_name"}
 _UNLISTED = {"manifest.json", "manifest.sig"}
-_MEMBER_RE = re.compile(r"^(protocol\.toml|[a-z_]{1,40}\.jsonl|files/[0-9a-f]{64}\.[a-z0-9]{1,8})$")
+_MEMBER_RE = re.compile(
+    r"^(protocol\.toml|[a-z0-9_]{1,40}\.jsonl|files/[0-9a-f]{64}\.[a-z0-9]{1,8})$"
+)
 
 
 def group_name(ws: Workspace, group: str | None = None) -> str:

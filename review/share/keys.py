@@ -256,6 +256,11 @@ def verify(
     """
     trusted = _trusted_by_group(ws)
     if sig is None:
+        if group in trusted:
+            raise BundleError(
+                f"bundle claims group {group!r}, whose key this workspace trusts, but is unsigned",
+                path=path,
+            )
         return Signature("unsigned")
     try:
         doc = json.loads(sig)
@@ -290,6 +295,10 @@ def verify(
             path=path,
         )
     return Signature("trusted" if owner else "unknown", owner, fp)
+
+
+def trusted_groups(ws: Workspace) -> set[str]:
+    return set(_trusted_by_group(ws))
 
 
 def _trusted_by_group(ws: Workspace | None) -> dict[str, set[str]]:

@@ -22,6 +22,7 @@ from ..dedup.merges import recompute_works
 from ..errors import BundleError
 from ..store import Workspace, now
 from .bundle import _RECORD_SKIP, Bundle, open_bundle, valid_group
+from .keys import trusted_groups
 from .rows import (
     Context,
     clean_decision,
@@ -104,6 +105,8 @@ def _group(ws: Workspace, b: Bundle, override: str | None) -> str:
             raise BundleError(f"bundle is signed by {g!r}'s trusted key: --group cannot rename it", path=b.path)  # fmt: skip
         if not valid_group(override):
             raise BundleError(f"group name {override!r} is not a valid group name", path=b.path)
+        if override in trusted_groups(ws):
+            raise BundleError(f"--group {override!r}: only {override!r}'s trusted key can sign for it", path=b.path)  # fmt: skip
         g = override
     local = ws.get_meta("group_name")
     if local and g == local:
