@@ -162,7 +162,7 @@ def test_within_file_duplicates_are_stored_counted_and_named(ws, tmp_path):
     rep = import_files(ws, [path], source="Ovid MEDLINE")
     [res] = rep.imported
     assert res.records_found == 6 and res.records_stored == 6  # not "6 found, 4 stored"
-    assert "10001" in (res.note or "") and "3 repeat" in (res.note or "")
+    assert "10001" in (res.note or "") and "3 records repeat" in (res.note or "")
     row = _searches(ws)[-1]
     assert row["records_found"] == 6 and row["records_stored"] == 6
     assert "10001" in row["notes"]

@@ -36,17 +36,19 @@ def describe(result: StoreResult) -> str | None:
     if result.already_stored:
         ids = [k for k in result.already_stored if k != "content"]
         content = len(result.already_stored) - len(ids)
-        what = ids + ([f"{content} matched by content (no id)"] if content else [])
+        what = [f"id {k}" for k in ids] + ([f"{content} matched by content"] if content else [])
         parts.append(
             f"{len(result.already_stored)} already stored from earlier searches of this source, "
             f"not added again: {_listing(what)}"
         )
     if result.repeats:
-        what = [f"{k} ({n} copies)" for k, n in sorted(result.repeated_ids.items())]
+        what = [f"id {k} ({n} copies)" for k, n in sorted(result.repeated_ids.items())]
         if result.repeated_content:
-            what.append(f"{result.repeated_content} exact repeats without an id")
+            what.append(f"{result.repeated_content} exact copies of records without an id")
+        n = result.repeats
         parts.append(
-            f"{result.repeats} repeat another record of this file: stored and counted as "
-            f"identified, `review dedup` removes them as duplicates: {_listing(what)}"
+            f"{n} record{'s' if n != 1 else ''} repeat{'s' if n == 1 else ''} another record of "
+            "this file (stored and counted as identified; `review dedup` removes them as "
+            f"duplicates): {_listing(what)}"
         )
     return "; ".join(parts) or None
