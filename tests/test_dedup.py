@@ -217,7 +217,12 @@ def test_duplicates_csv_and_json(ws, db_path, tmp_path):
         "title",
         "rule",
         "score",
-    ]
+        "pair",
+        "run_id",
+    ]  # columns are only ever added
+    assert {r["pair"] for r in rows if r["rule"] != "kept"} and all(
+        r["run_id"] == "1" for r in rows if r["rule"] != "kept"
+    )
     assert {r["source_record_id"] for r in rows} == {
         f"id_00000{i:02d}" for i in (1, 2, 5, 6, 7, 11)
     }

@@ -10,7 +10,17 @@ import click
 
 from ._common import db_option, echo_json, open_ws
 
-DUPLICATE_COLUMNS = ("work_id", "record_id", "source", "source_record_id", "title", "rule", "score")
+DUPLICATE_COLUMNS = (
+    "work_id",
+    "record_id",
+    "source",
+    "source_record_id",
+    "title",
+    "rule",
+    "score",
+    "pair",
+    "run_id",
+)
 
 
 def _authors(value: str | None) -> str:

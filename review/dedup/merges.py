@@ -298,21 +298,32 @@ def split_work(ws: Workspace, work_id: int, *, actor: str) -> dict[str, Any]:
 
 def record_reasons(ws: Workspace) -> dict[int, tuple[str, float | None]]:
     """Record id -> (rule, score) of the merge that put it in its current group."""
-    reasons: dict[int, tuple[str, float | None]] = {}
-    for action, rids, rule, score in ws.db.execute(
-        "SELECT action, record_ids, rule, score FROM merges ORDER BY id"
+    return {rid: (m["rule"], m["score"]) for rid, m in record_merges(ws).items()}
+
+
+def record_merges(ws: Workspace) -> dict[int, dict[str, Any]]:
+    """Record id -> rule, score, run and justifying pair of the merge that put it in its group."""
+    out: dict[int, dict[str, Any]] = {}
+    cols = {c.name for c in ws.db.table("merges").columns}
+    extra = ", run_id, evidence" if "evidence" in cols else ", NULL, NULL"
+    for action, rids, rule, score, run_id, evidence in ws.db.execute(
+        f"SELECT action, record_ids, rule, score{extra} FROM merges ORDER BY id"
     ):
+        pair = (json.loads(evidence) or {}).get("pair") if evidence else None
         for rid in json.loads(rids):
             if action == "merge":
-                reasons[rid] = (rule or "", score)
+                out[rid] = {"rule": rule or "", "score": score, "run_id": run_id, "pair": pair}
             else:
-                reasons.pop(rid, None)
-    return reasons
+                out.pop(rid, None)
+    return out
 
 
 def duplicate_groups(ws: Workspace) -> list[dict[str, Any]]:
-    """Every active work with more than one record, one row per record (the survivor's own first)."""
-    reasons = record_reasons(ws)
+    """Every active work with more than one record, one row per record (the survivor's own first).
+
+    ``pair`` names the two records whose comparison justified the merge ("12+15"), ``run_id``
+    the dedup run that made it (empty for a reviewer's merge or an older workspace)."""
+    reasons = record_merges(ws)
     rows = ws.db.execute(
         "SELECT r.work_id, r.id, r.source, r.source_record_id, r.title FROM records r"
         " JOIN works w ON w.id = r.work_id"
@@ -320,8 +331,9 @@ def duplicate_groups(ws: Workspace) -> list[dict[str, Any]]:
         " ORDER BY r.work_id, r.id"
     ).fetchall()
     out = []
+    kept = {"rule": "kept", "score": None, "run_id": None, "pair": None}
     for work_id, rid, source, srid, title in rows:
-        rule, score = reasons.get(rid, ("kept", None))
+        m = reasons.get(rid, kept)
         out.append(
             {
                 "work_id": work_id,
@@ -329,8 +341,10 @@ def duplicate_groups(ws: Workspace) -> list[dict[str, Any]]:
                 "source": source,
                 "source_record_id": srid,
                 "title": title,
-                "rule": rule,
-                "score": None if score is None else round(score, 3),
+                "rule": m["rule"],
+                "score": None if m["score"] is None else round(m["score"], 3),
+                "pair": "+".join(str(x) for x in m["pair"]) if m["pair"] else None,
+                "run_id": m["run_id"],
             }
         )
     return out

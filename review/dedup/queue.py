@@ -51,6 +51,21 @@ def decide(ws: Workspace, candidate_id: int, duplicate: bool, *, actor: str) -> 
             decided = merges.works_with_decisions(ws, [work_a, work_b])
             survivor, note = merges.choose_survivor([work_a, work_b], decided)
             other = work_b if survivor == work_a else work_a
-            merges.merge_works(ws, survivor, [(other, "review", score)], actor=actor, note=note)
+            rec_a, rec_b = row[0], row[1]
+            kept, moved = (rec_a, rec_b) if work_a == survivor else (rec_b, rec_a)
+            merges.merge_groups(
+                ws,
+                [(survivor, [(other, "review", score)], note)],
+                actor=actor,
+                evidence={
+                    other: {
+                        "pair": [kept, moved],
+                        "rule": "review",
+                        "score": score,
+                        "path": [[kept, moved, "review", score]],
+                        "candidate": candidate_id,
+                    }
+                },
+            )
             result["work_id"] = survivor
     return result
