@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "prisma",  # prisma
     "themes",  # themes, regions
     "share",  # bundle, conflicts, agreement, browse
+    "coding",  # suggest, code, codes, synthesis
 )
 
 

@@ -6,3 +6,9 @@ with pages), ``suggest`` (zero-shot / few-shot scores, logged runs), ``store`` (
 current, confirmed and best codes, history, undo, conflicts, resolve), ``agreement`` (kappa per
 option), ``export`` (``review codes``), ``synthesis`` (tables, plots, report.html).
 """
+
+from ..errors import ReviewError
+
+
+class CodingError(ReviewError):
+    """A coding action is invalid (unknown field, option, work or reviewer input)."""
