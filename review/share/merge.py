@@ -175,12 +175,12 @@ def _write(
     cols = {c.name for c in ws.db["records"].columns}
     work_map: dict[int, int] = {}
     per_ref: dict[int, int] = {}
-    for i, row in b.rows("records.jsonl"):
-        r = clean_record(ctx, i, row, cols)
-        per_ref[r["work_ref"]] = per_ref.get(r["work_ref"], 0) + 1
-        found = conn.execute("SELECT work_id FROM records WHERE origin = ? LIMIT 1", [r["origin"]]).fetchone()  # fmt: skip
-        if found and r["work_ref"] not in work_map:
-            work_map[r["work_ref"]] = _canonical(conn, found[0])
+    for _, row in b.rows("records.jsonl"):  # validated already: only origin and work_ref read
+        ref = row["work_ref"]
+        per_ref[ref] = per_ref.get(ref, 0) + 1
+        found = conn.execute("SELECT work_id FROM records WHERE origin = ? LIMIT 1", [row["origin"]]).fetchone()  # fmt: skip
+        if found and ref not in work_map:
+            work_map[ref] = _canonical(conn, found[0])
     new_ids: dict[int, list[int]] = {}
     stored_per_search: dict[int, int] = {}
     doc_records: dict[int, str] = {}

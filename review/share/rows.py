@@ -27,6 +27,7 @@ from ..store.records import SEARCH_KINDS
 SEARCH_STATUS = ("running", "complete", "failed", "interrupted")
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f@]{1,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_RECORD_FIXED = {"id", "work_id", "search_id", "origin", "source", "arm", "year", "created_at"}
 
 
 @dataclass
@@ -75,12 +76,6 @@ class _Row:
             return None
         if not isinstance(v, int) or isinstance(v, bool):
             raise self.fail(fld, f"must be an integer, not {_short(v)}")
-        return v
-
-    def scalar(self, fld: str) -> Any:
-        v = self.row.get(fld)
-        if v is not None and (not isinstance(v, str | int | float) or isinstance(v, bool)):
-            raise self.fail(fld, f"must be text or a number, not {type(v).__name__}")
         return v
 
     def one_of(self, fld: str, allowed: tuple[str, ...], default: str | None = None) -> str:
@@ -186,9 +181,11 @@ def clean_record(ctx: Context, line: int, row: dict[str, Any], cols: set[str]) -
     out["source"] = r.text("source", required=True)
     out["arm"] = r.one_of("arm", ARMS)
     out["year"] = r.int_("year")
-    for f in sorted(cols - {"id", "work_id", "search_id", "origin", "source", "arm", "year", "created_at"}):  # fmt: skip
-        if f in row:
-            out[f] = r.scalar(f)
+    for f, v in row.items():
+        if f in cols and f not in _RECORD_FIXED and v is not None:
+            if type(v) not in (str, int, float):
+                raise r.fail(f, f"must be text or a number, not {type(v).__name__}")
+            out[f] = v
     out["created_at"] = r.date("created_at", required=False) or ctx.ts
     return out
 
