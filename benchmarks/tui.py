@@ -144,6 +144,8 @@ async def measure_app(
             await pilot.pause(0)
         out["cold"] = cold
         out["steps"] = {k: list(v) for k, v in steps.items()}
+        for v in steps.values():
+            v.clear()
         if order == "relevance":
             t = time.perf_counter()
             # ranking 1 is at startup, before any decision: a seeded shuffle; ranking 2 is the
@@ -157,6 +159,7 @@ async def measure_app(
                 warm.append(decide(i))
                 await pilot.pause(0.1)  # a very fast reviewer: 10 records a second
             out["warm"] = warm
+            out["steps_warm"] = {k: list(v) for k, v in steps.items()}
             out["reranks"] = app.ranked - before
     return out
 
@@ -254,6 +257,8 @@ def main() -> None:
                 f"    next record, ranked ({r['reranks']} re-rankings applied meanwhile)"
                 f"\n                                 {ms(r['warm'])}"  # type: ignore[arg-type]
             )
+            for step, xs in r["steps_warm"].items():  # type: ignore[attr-defined]
+                print(f"      {step:<27}{ms(xs)}")
     print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     print(
         "  peer: none comparable (ASReview LAB / Rayyan are browser apps; FACTS.md has no figure);"
