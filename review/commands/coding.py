@@ -269,3 +269,26 @@ def synthesis(out_dir: str, field_name: str | None, db_path: str) -> None:
 
 
 COMMANDS: list[click.Command] = [suggest, code, codes, synthesis]
+
+
+def print_agreement(ws: Any, as_json: bool) -> None:
+    """`review agreement --coding`: Cohen's kappa per option for each pair of coders."""
+    from ..coding.agreement import agreement
+
+    a = agreement(ws)
+    if as_json:
+        echo_json(a)
+        return
+    if not a["pairs"]:
+        click.echo("Coding agreement: fewer than two reviewers have confirmed codes")
+    for p in a["pairs"]:
+        x, y = p["reviewers"]
+        click.echo(f"Coding agreement on {p['field']}: {x} × {y}, n={p['n']} works both confirmed")
+        if "options" in p:
+            for code, o in p["options"].items():
+                k = "n/a" if o["kappa"] is None else f"{o['kappa']:.3f}"
+                pa = "n/a" if o["percent_agreement"] is None else f"{o['percent_agreement']:.1f}%"
+                click.echo(f"  {code:<20} Cohen's kappa {k:>6}  agreement {pa:>6}  yes {o['yes']}")
+        else:
+            pa = p["percent_agreement"]
+            click.echo(f"  exact agreement {'n/a' if pa is None else f'{pa:.1f}%'}")

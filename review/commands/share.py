@@ -182,10 +182,17 @@ def resolve(
 @click.command()
 @click.option("--stage", default="title-abstract", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--coding", is_flag=True, help="Agreement on codes: kappa per option (review code).")
 @db_option
-def agreement(stage: str, as_json: bool, db_path: str) -> None:
+def agreement(stage: str, as_json: bool, coding: bool, db_path: str) -> None:
     """Cohen's kappa per pair of reviewers (Fleiss' for more), percent agreement, counts."""
     from ..share.agreement import agreement as compute
+
+    if coding:
+        from .coding import print_agreement
+
+        print_agreement(open_ws(db_path), as_json)
+        return
 
     a = compute(open_ws(db_path), stage)
     if as_json:
