@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 
@@ -94,17 +95,17 @@ def _setup(
     return definitions_sql(ta, ft, kinds, maybe), (ta, ft), kinds, reason_text
 
 
-def _run(ws: Workspace, definitions: str, q: Query) -> int | list[tuple[str, int]]:
-    try:
-        cur = ws.db.execute(definitions + q.sql)
-        if q.kind == "count":
-            return int(cur.fetchone()[0] or 0)
-        rows = cur.fetchall()
-        if q.name == "other_specific_results":  # (category, source, n)
-            return [(f"{r[0]}\t{r[1]}", int(r[2])) for r in rows]
-        return [(str(r[0]), int(r[1])) for r in rows]
-    except sqlite3.Error as e:  # a workspace too old/new for these queries
-        raise PrismaError(f"query {q.name} failed: {e}", path=str(ws.path)) from e
+def _rows_column(q: Query) -> str:
+    """A rows query as one JSON column, so it runs in the same statement as the counts."""
+    cols = "a, b, c" if q.name == "other_specific_results" else "a, b"
+    return f"(WITH t({cols}) AS ({q.sql}) SELECT json_group_array(json_array({cols})) FROM t)"
+
+
+def _parse_rows(q: Query, text: str | None) -> list[tuple[str, int]]:
+    data = json.loads(text or "[]")
+    if q.name == "other_specific_results":  # (category, source, n)
+        return [(f"{r[0]}\t{r[1]}", int(r[2])) for r in data]
+    return [(str(r[0]), int(r[1])) for r in data]
 
 
 def _check_names(ws: Workspace, name: str, rows: list[tuple[str, int]]) -> None:
@@ -128,17 +129,25 @@ def _counts(ws: Workspace, definitions: str, names: list[str]) -> dict[str, int]
 
 
 def compute(ws: Workspace, *, reasons_at_screening: bool = False) -> Flow:
-    """All numbers of the diagram. Raises ``PrismaError`` for reason/source names with ',' or ';'."""
+    """All numbers of the diagram. Raises ``PrismaError`` for reason/source names with ',' or ';'.
+
+    Every query runs in ONE statement after the shared WITH clause (the views are built once;
+    the per-source and per-reason lists come back as JSON columns)."""
     definitions, stages, _, reason_text = _setup(ws)
-    values = _counts(ws, definitions, [q.name for q in QUERIES if q.kind == "count"])
+    count_qs = [q for q in QUERIES if q.kind == "count"]
+    rows_qs = [q for q in QUERIES if q.kind == "rows"]
+    cols = [f"({q.sql})" for q in count_qs] + [_rows_column(q) for q in rows_qs]
+    try:
+        row = ws.db.execute(f"{definitions}SELECT {', '.join(cols)}").fetchone()
+    except sqlite3.Error as e:  # a workspace too old/new for these queries
+        raise PrismaError(f"PRISMA queries failed: {e}", path=str(ws.path)) from e
+    values = {q.name: int(v or 0) for q, v in zip(count_qs, row, strict=False)}
     rows: dict[str, list[tuple[str, int]]] = {}
-    for q in QUERIES:
-        if q.kind == "rows":
-            out = _run(ws, definitions, q)
-            assert isinstance(out, list)
-            if q.name.endswith("_reasons"):
-                _check_names(ws, q.name, out)
-            rows[q.name] = out
+    for q, text in zip(rows_qs, row[len(count_qs) :], strict=True):
+        out = _parse_rows(q, text)
+        if q.name.endswith("_reasons"):
+            _check_names(ws, q.name, out)
+        rows[q.name] = out
     return Flow(
         values=values,
         rows=rows,
