@@ -1,19 +1,22 @@
-"""Prioritised screening: `review simulate` beside `asreview simulate` on the labelled sets.
+"""Prioritised screening and stopping: `review simulate` beside the real `asreview simulate` 3.0.8.
 
-    .venv/bin/python benchmarks/screening.py [--seeds 5] [--asreview-seeds N] [--sets Cohen]
-                                             [--label-included] [--no-asreview]
-                                             [--features tfidf|embedding|both]
+    .venv/bin/python benchmarks/screening.py [--models u4,ensemble] [--seeds 1,2,3]
+        [--labels included,abstract] [--sets Cohen] [--no-asreview] [--lodo] [--json-out F]
 
 Every set in ../shared/data/screening is simulated with the same priors (1 relevant + 1 irrelevant,
-chosen by `review.screen.simulate.choose_priors(seed)`) and seeds for both tools. The label is
-`label_abstract_screening` where a set has it (title/abstract stage), else `label_included`
-(`--label-included` forces the latter, as in the ASReview figures of ../shared/FACTS.md).
-ASReview (default ELAS u4) runs from its own venv, /tmp/bench-asreview (torch==2.13.0 installed
-first, then `pip install asreview`); its screening order is read from the project's results.db
-and scored with OUR metric functions, so both columns use the same definitions.
-If it cannot run, its WSS@95 from FACTS.md (label_included, seed 42) are printed instead.
-``--features embedding|both`` embeds each set once with all-MiniLM-L6-v2 (title + newline + abstract,
-as the workspace cache does) and caches the vectors in EMB_CACHE/<set>.npy.
+chosen by `review.screen.simulate.choose_priors(seed)`) and seeds for every model and for ASReview,
+on both label columns: `label_included` (final inclusion, every set) and `label_abstract_screening`
+(title/abstract decision, the Cohen sets). ASReview 3.0.8 (default ELAS u4) runs from its own venv
+/tmp/asr-venv (torch==2.13.0 installed first, then `pip install asreview==3.0.8`), niced, one run at
+a time; its screening order is read from the project's results.db and scored with OUR metric
+functions, so every column uses the same definitions (records ASReview left unscreened after the
+last relevant one count as screened last). Runs are cached (ours in RUNS/<model>.jsonl, ASReview
+in CACHE/*.json), so a re-run only computes what is missing.
+
+Prints per set × label: WSS@95 of each model and of ASReview, RRF@10 and loss of the first model;
+then means, u4 parity (|our u4 - ASReview|), the first model minus ASReview per set, the
+leave-one-dataset-out choice among the models (``--lodo``), and the stopping rules (recall at stop,
+share of runs reaching the target, work saved) on the first model's runs.
 """
 
 from __future__ import annotations
@@ -34,30 +37,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from review.screen import (
+    priority,  # noqa: E402
+    stoprules,  # noqa: E402
+)
 from review.screen import simulate as sim  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "screening"
 ASREVIEW = Path("/tmp/asr-venv/bin/asreview")
 CACHE = Path("/tmp/asr-venv/cache")
-EMB_CACHE = Path("/tmp/screening-emb")
-FACTS_WSS = {  # ASReview 3.0.8, ELAS u4, 1+1 priors, seed 42, label_included (../shared/FACTS.md)
-    "Bannach-Brown_2019": 41.6,
-    "Cohen_2006_ADHD": 67.5,
-    "Cohen_2006_Antihistamines": -1.5,
-    "Cohen_2006_AtypicalAntipsychotics": 26.1,
-    "Cohen_2006_BetaBlockers": 72.9,
-    "Cohen_2006_CalciumChannelBlockers": 41.1,
-    "Cohen_2006_Estrogens": 38.5,
-    "Cohen_2006_NSAIDS": 71.3,
-}
-
-
-def label_column(path: Path, force_included: bool) -> str:
-    with path.open(newline="", encoding="utf-8") as fh:
-        cols = next(csv.reader(fh))
-    if not force_included and "label_abstract_screening" in cols:
-        return "label_abstract_screening"
-    return "label_included"
+RUNS = Path("/tmp/hs")
+LABELS = {"included": "label_included", "abstract": "label_abstract_screening"}
 
 
 def asreview_order(
@@ -85,8 +75,8 @@ def _run_asreview(
             for i, r in enumerate(rows):
                 w.writerow([i, r.get("title", ""), r.get("abstract", ""), r[label]])
         out = Path(tmp) / "sim.asreview"
-        cmd = [str(ASREVIEW), "simulate", str(data), "--seed", str(seed), "-o", str(out)]
-        cmd += ["--prior-idx", *map(str, priors)]
+        cmd = ["nice", "-n", "5", str(ASREVIEW), "simulate", str(data), "--seed", str(seed)]
+        cmd += ["-o", str(out), "--prior-idx", *map(str, priors)]
         subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
         with zipfile.ZipFile(out) as z:
             z.extract("results.db", tmp)
@@ -97,125 +87,182 @@ def _run_asreview(
     return list(priors) + [i for i in ids if i not in prior_set]
 
 
-def set_embeddings(path: Path) -> Any:
-    """The set's sentence embeddings, one row per record, cached as EMB_CACHE/<stem>.npy."""
-    import numpy as np
-
-    dest = EMB_CACHE / f"{path.stem}.npy"
-    if dest.exists():
-        return np.load(dest)
-    pairs, _ = sim.read_labelled_pairs(path, "label_included")
-    vecs = sim.embed_texts(pairs)
-    EMB_CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(dest, vecs)
-    return vecs
+def complete(order: list[int], n: int) -> list[int]:
+    """ASReview stops at the last relevant record: the rest count as screened after it."""
+    seen = set(order)
+    return order + [i for i in range(n) if i not in seen]
 
 
 def metrics(labels: list[int], order: list[int], n_priors: int) -> dict[str, float]:
-    seen = set(order)
-    after = [labels[i] for i in order[n_priors:]]
-    after += [
-        labels[i] for i in range(len(labels)) if i not in seen
-    ]  # unscreened: ASReview stops early
+    after = [labels[i] for i in complete(order, len(labels))[n_priors:]]
     return {
         "wss95": sim.wss(after),
         "rrf10": sim.rrf(after),
         "loss": sim.loss(after),
-        "all": sim.screened_all(after),
+        "screened_all": sim.screened_all(after),
     }
+
+
+def our_runs(model: str, path: Path, label: str, seeds: list[int]) -> list[dict[str, Any]]:
+    """Our simulation runs (cached in RUNS/<model>.jsonl, one JSON object a line)."""
+    cache = RUNS / f"{model}.jsonl"
+    have: dict[tuple[str, str, int], dict[str, Any]] = {}
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            d = json.loads(line)
+            have[(d["set"], d["label"], d["seed"])] = d
+    rec = priority.recipe(model)
+    out = []
+    pairs: Any = None
+    for seed in seeds:
+        if (path.stem, label, seed) not in have:
+            if pairs is None:
+                pairs, labels = sim.read_labelled_pairs(path, label)
+                emb = sim.embed_texts(pairs) if rec.features != "tfidf" else None
+                texts = [rec.text(t, a) for t, a in pairs]
+            priors = sim.choose_priors(labels, 1, 1, seed)
+            t0, c0 = time.time(), time.process_time()
+            r = sim.simulate(texts, labels, seed=seed, priors=priors, model=model, embeddings=emb)
+            d = r.as_dict(with_order=True)
+            d.update(set=path.stem, label=label, seed=seed)
+            d.update(wall=round(time.time() - t0, 1), cpu=round(time.process_time() - c0, 1))
+            RUNS.mkdir(parents=True, exist_ok=True)
+            with cache.open("a") as fh:
+                fh.write(json.dumps(d) + "\n")
+            have[(path.stem, label, seed)] = d
+        out.append(have[(path.stem, label, seed)])
+    return out
+
+
+def mean(xs: list[float]) -> float:
+    return statistics.mean(xs) if xs else float("nan")
+
+
+def lodo(
+    table: dict[str, dict[str, list[float]]], models: list[str]
+) -> list[tuple[str, str, float]]:
+    """Leave one data set out: for each held-out set, the model with the best mean WSS@95 on the
+    other sets (both label columns), and its WSS@95 on the held-out set."""
+    sets = sorted({k.split("|")[0] for k in table[models[0]]})
+    out = []
+    for held in sets:
+
+        def train_score(m: str) -> float:
+            return mean([v for k, vs in table[m].items() if k.split("|")[0] != held for v in vs])
+
+        best = max(models, key=train_score)
+        out.append(
+            (
+                held,
+                best,
+                mean([v for k, vs in table[best].items() if k.startswith(held + "|") for v in vs]),
+            )
+        )
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--asreview-seeds", type=int, default=None, help="default: --seeds")
+    ap.add_argument("--models", default=f"{priority.DEFAULT_RECIPE},u4")
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--labels", default="included,abstract")
     ap.add_argument("--sets", default="", help="only sets whose name contains this")
-    ap.add_argument("--label-included", action="store_true")
     ap.add_argument("--no-asreview", action="store_true")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per ASReview run")
-    ap.add_argument("--features", default="tfidf", choices=sim.FEATURE_SETS)
-    ap.add_argument("--embed-weight", type=float, default=None, help="scale of embeddings (both)")
-    ap.add_argument("--json-out", default="", help="write every run's metrics to this JSON file")
+    ap.add_argument("--lodo", action="store_true", help="leave-one-dataset-out model choice")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per ASReview run")
+    ap.add_argument("--json-out", default="")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
+    models = [m for m in args.models.split(",") if m]
+    seeds = [int(s) for s in args.seeds.split(",")]
     files = sorted(p for p in DATA.glob("*.csv") if "index" not in p.name and args.sets in p.name)
-    as_seeds = args.seeds if args.asreview_seeds is None else args.asreview_seeds
     run_as = not args.no_asreview and ASREVIEW.exists()
-    if not run_as:
-        print(f"ASReview not run ({ASREVIEW} missing or --no-asreview): FACTS.md WSS@95 shown.\n")
-    hdr = f"{'set':<34}{'label':>6}  {'ours WSS':>8} {'RRF':>5} {'loss':>6}  {'ASR WSS':>7} {'RRF':>5} {'loss':>6}"
-    print(hdr + f"  {'stop recall':>11} {'saved%':>6} {'s/run':>5}")
-    if args.embed_weight is not None:
-        from review.screen import priority
-
-        priority.EMBED_WEIGHT = args.embed_weight
-    print(f"features: {args.features}")
-    all_ours, all_as, stops = [], [], []
-    runs: list[dict[str, Any]] = []
-    for f in files:
-        label = label_column(f, args.label_included)
-        texts, labels = sim.read_labelled_csv(f, label)
-        emb = set_embeddings(f) if args.features != "tfidf" else None
-        ours, theirs = [], []
-        t0 = time.time()
-        for seed in range(args.seeds):
-            priors = sim.choose_priors(labels, 1, 1, seed)
-            r = sim.simulate(
-                texts, labels, seed=seed, priors=priors, features=args.features, embeddings=emb
+    cols = "".join(f"{m[:9]:>10}" for m in models)
+    hdr = f"{'set':<36}{'label':>6}{cols}{'ASReview':>10}  {'RRF@10':>6} {'loss':>6}  {'ASR RRF':>7} {'loss':>6}  {'s/run':>5}"
+    print(f"models {', '.join(models)}; seeds {args.seeds}; WSS@95 per model (mean over seeds)")
+    print(hdr)
+    table: dict[str, dict[str, list[float]]] = {m: {} for m in models + ["asreview"]}
+    first_runs: list[dict[str, Any]] = []
+    all_rows: list[dict[str, Any]] = []
+    for lab in args.labels.split(","):
+        label = LABELS[lab]
+        for f in files:
+            with f.open(newline="", encoding="utf-8") as fh:
+                if label not in next(csv.reader(fh)):
+                    continue
+            _, labels = sim.read_labelled_pairs(f, label)
+            key = f"{f.stem}|{lab}"
+            per: dict[str, list[dict[str, Any]]] = {}
+            for m in models:
+                rs = our_runs(m, f, label, seeds)
+                per[m] = [
+                    metrics(labels, list(r["order"]), r["n_priors"]) | {"wall": r["wall"]}
+                    for r in rs
+                ]
+                table[m][key] = [x["wss95"] for x in per[m]]
+                if m == models[0]:
+                    first_runs += rs
+            theirs = []
+            if run_as:
+                for seed in seeds:
+                    priors = sim.choose_priors(labels, 1, 1, seed)
+                    try:
+                        theirs.append(
+                            metrics(labels, asreview_order(f, label, priors, seed, args.timeout), 2)
+                        )
+                    except (subprocess.SubprocessError, OSError, KeyError) as e:
+                        print(f"  asreview failed on {f.stem} seed {seed}: {e}", file=sys.stderr)
+            table["asreview"][key] = [x["wss95"] for x in theirs]
+            p0 = per[models[0]]
+            wss_cols = "".join(f"{mean([x['wss95'] for x in per[m]]):10.1f}" for m in models)
+            print(
+                f"{f.stem:<36}{lab[:6]:>6}{wss_cols}{mean([x['wss95'] for x in theirs]):10.1f}"
+                f"  {mean([x['rrf10'] for x in p0]):6.1f} {mean([x['loss'] for x in p0]):6.3f}"
+                f"  {mean([x['rrf10'] for x in theirs]):7.1f} {mean([x['loss'] for x in theirs]):6.3f}"
+                f"  {mean([x['wall'] for x in p0]):5.0f}",
+                flush=True,
             )
-            ours.append(metrics(labels, list(r.order), r.n_priors))
-            runs.append({"set": f.stem, "label": label, "seed": seed, **ours[-1]})
-            stops.append((r.recall_at_stop or 0.0, 1 - (r.stopped_at or r.n_records) / r.n_records))
-            if run_as and seed < as_seeds:
-                try:
-                    theirs.append(
-                        metrics(labels, asreview_order(f, label, priors, seed, args.timeout), 2)
-                    )
-                except (subprocess.SubprocessError, OSError, KeyError) as e:
-                    print(f"  asreview failed on {f.stem} seed {seed}: {e}", file=sys.stderr)
-        per_run = (time.time() - t0) / args.seeds
-        all_ours += ours
-        all_as += theirs
-
-        def m(rows: list[dict[str, float]], k: str) -> float:
-            return statistics.mean(x[k] for x in rows) if rows else float("nan")
-
-        my_stops = stops[-args.seeds :]
-        rec = statistics.mean(s[0] for s in my_stops)
-        saved = 100 * statistics.mean(s[1] for s in my_stops)
-        as_wss = m(theirs, "wss95") if theirs else FACTS_WSS.get(f.stem, float("nan"))
-        lab = "abs" if label == "label_abstract_screening" else "incl"
+            all_rows.append(
+                {"set": f.stem, "label": lab, **{m: per[m] for m in models}, "asreview": theirs}
+            )
+    print("-" * len(hdr))
+    for lab in args.labels.split(","):
+        keys = [k for k in table[models[0]] if k.endswith("|" + lab)]
+        line = f"mean WSS@95 ({lab}, {len(keys)} sets x {len(seeds)} seeds):"
+        for m in models + ["asreview"]:
+            line += f" {m} {mean([v for k in keys for v in table[m].get(k, [])]):.1f};"
+        print(line)
+        if table["asreview"].get(keys[0] if keys else "", []):
+            d = [mean(table[models[0]][k]) - mean(table["asreview"][k]) for k in keys]
+            print(
+                f"  {models[0]} - ASReview per set: min {min(d):+.1f}, "
+                + ", ".join(f"{x:+.1f}" for x in d)
+            )
+            if "u4" in models:
+                u = [mean(table["u4"][k]) - mean(table["asreview"][k]) for k in keys]
+                print(
+                    f"  u4 parity (ours - ASReview): mean {mean(u):+.2f}; per set "
+                    + ", ".join(f"{x:+.1f}" for x in u)
+                )
+    if args.lodo and len(models) > 1:
+        print("leave-one-dataset-out (model chosen on the other sets, both labels):")
+        for held, best, score in lodo(table, models):
+            print(f"  {held:<36} {best:<10} {score:6.1f}")
+    print(f"stopping rules on {models[0]} ({len(first_runs)} runs; target recall 95%):")
+    print(
+        f"  {'rule':<10}{'>=95% recall':>14}{'mean recall':>12}{'min recall':>11}{'work saved':>11}"
+    )
+    for rule in stoprules.RULES:
+        st = [r["stopping"][rule] for r in first_runs]
+        ok = sum(1 for s in st if s["recall"] >= 0.95)
         print(
-            f"{f.stem:<34}{lab:>6}  {m(ours, 'wss95'):8.1f} {m(ours, 'rrf10'):5.1f} {m(ours, 'loss'):6.3f}"
-            f"  {as_wss:7.1f}{'*' if not theirs else ' '}{m(theirs, 'rrf10'):5.1f} {m(theirs, 'loss'):6.3f}"
-            f"  {100 * rec:10.1f}% {saved:6.1f} {per_run:5.0f}",
-            flush=True,
+            f"  {rule:<10}{ok:>7}/{len(st):<3} ({100 * ok / len(st):3.0f}%)"
+            f"{100 * mean([s['recall'] for s in st]):11.1f}%{100 * min(s['recall'] for s in st):10.1f}%"
+            f"{100 * mean([s['saved'] for s in st]):10.1f}%"
         )
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(runs, indent=1))
-    ok = sum(1 for s in stops if s[0] >= 0.95)
-    print("-" * len(hdr))
-    print(
-        f"mean WSS@95 ours {statistics.mean(x['wss95'] for x in all_ours):.1f}"
-        f" (RRF@10 {statistics.mean(x['rrf10'] for x in all_ours):.1f},"
-        f" loss {statistics.mean(x['loss'] for x in all_ours):.3f}, {len(all_ours)} runs)"
-    )
-    if all_as:
-        print(
-            f"mean WSS@95 ASReview {statistics.mean(x['wss95'] for x in all_as):.1f}"
-            f" (RRF@10 {statistics.mean(x['rrf10'] for x in all_as):.1f},"
-            f" loss {statistics.mean(x['loss'] for x in all_as):.3f}, {len(all_as)} runs)"
-        )
-    else:
-        facts = [FACTS_WSS[f.stem] for f in files if f.stem in FACTS_WSS]
-        print(
-            f"mean WSS@95 ASReview (FACTS.md, label_included, seed 42) {statistics.mean(facts):.1f} *"
-        )
-    print(
-        f"stopping rule: recall >= 95% in {ok}/{len(stops)} runs ({100 * ok / len(stops):.0f}%),"
-        f" mean work saved {100 * statistics.mean(s[1] for s in stops):.1f}%"
-    )
+        Path(args.json_out).write_text(json.dumps(all_rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -53,7 +53,8 @@ def stopping(ws: Workspace, stages: tuple[str, ...]) -> dict[str, Any]:
 
         st = stopping_status(ws, stage, log=False)
         keys = ("method", "n_screened", "n_remaining", "n_relevant_found", "est_relevant_remaining",
-                "estimated_recall", "consecutive_irrelevant", "should_stop", "message")  # fmt: skip
+                "estimated_recall", "consecutive_irrelevant", "should_stop", "message",
+                "target_recall", "confidence", "p_value", "irrelevant_to_stop", "assumes")  # fmt: skip
         out[stage] = {k: st.get(k) for k in keys}
     return out
 
@@ -97,6 +98,10 @@ def format_summary(s: dict[str, Any]) -> str:
         )
         if st.get("message"):
             lines.append(f"          {st['message']}")
+        if "assumes" in st:
+            from .screen.stopping import describe
+
+            lines.append(f"          {describe(st)}")
     lines.append("PRISMA 2020")
     for k, v in s["prisma"].items():
         lines.append(f"  {k:<28} {v:>7}")

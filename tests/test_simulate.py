@@ -16,6 +16,20 @@ NSAIDS = Path(__file__).parent / "data" / "screening" / "Cohen_2006_NSAIDS.csv"
 LABEL = "label_abstract_screening"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _embedding_cache(tmp_path_factory):
+    """embed_texts writes to a user cache: keep it in a tmp dir for these tests."""
+    import os
+
+    old = os.environ.get("REVIEW_CACHE_DIR")
+    os.environ["REVIEW_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("REVIEW_CACHE_DIR", None)
+    else:
+        os.environ["REVIEW_CACHE_DIR"] = old
+
+
 def test_metrics_on_a_perfect_ranking():
     order = [1, 1] + [0] * 8  # 10 records, both relevant first
     assert sim.wss(order) == pytest.approx(75.0)  # (10 - 2) / 10 - 5%
@@ -185,3 +199,50 @@ def test_cli_features_option(subset_embedded, tmp_path):
     assert res.exit_code == 0 and "features tfidf" in res.output
     res = CliRunner().invoke(cli, ["simulate", str(path), "--features", "word2vec"])
     assert res.exit_code != 0 and "word2vec" in res.output
+
+
+def test_embeddings_come_from_the_content_hash_cache(subset_embedded, monkeypatch):
+    import numpy as np
+
+    from review.themes import embed
+
+    _, pairs, _, emb = subset_embedded
+    assert sim.embedding_cache_path().exists()
+
+    def no_model(*a, **k):
+        raise AssertionError("the model was loaded although every text is cached")
+
+    monkeypatch.setattr(embed, "load_model", no_model)
+    again = sim.embed_texts(pairs)  # a second seed or run: read from the cache
+    assert np.allclose(again, emb)
+
+
+def test_cli_several_sets_and_seeds_in_one_table(tmp_path):
+    a = _subset_csv(tmp_path, 150)
+    b = tmp_path / "b.csv"
+    b.write_text(a.read_text(encoding="utf-8").replace("\r\n", "\n"), encoding="utf-8")
+    args = ["simulate", str(a), str(b), "--label", LABEL, "--seeds", "1,2", "--model", "u4-fast"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert any(
+        line.startswith(str(a)[-35:].lstrip("…")) or "nsaids-subset" in line for line in lines
+    )
+    assert any("b.csv" in line for line in lines)
+    assert any(line.startswith("mean of 4 runs") for line in lines)
+    for col in ("WSS@95", "RRF@10", "loss", "find all", "stop at", "recall"):
+        assert col in res.output
+    assert "stopping rule" in res.output
+    res = CliRunner().invoke(cli, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["seeds"] == [1, 2] and out["model"] == "u4-fast"
+    assert len(out["runs"]) == 4 and len(out["per_set"]) == 2
+    for key in ("wss95", "rrf10", "screened_all", "loss", "stopped_at", "recall_at_stop"):
+        assert key in out and key in out["mean"] and key in out["per_set"][0]
+    for run in out["runs"]:
+        assert set(run["stopping"]) == {"cmh", "knee", "target", "safe", "heuristic"}
+    # the same runs from the same seeds: one set's two copies give the same numbers
+    assert out["per_set"][0]["wss95"] == out["per_set"][1]["wss95"]
+    res = CliRunner().invoke(cli, ["simulate", str(a), "--seeds", "1,x"])
+    assert res.exit_code != 0 and "1,x" in res.output

@@ -117,3 +117,19 @@ def test_stopping_status_counts_only_active_works(ws):
         ws.db.execute("UPDATE works SET active = 0 WHERE id = ?", [works[0]])
     st = stopping.stopping_status(ws, "title-abstract", "ana", log=False)
     assert st["n_screened"] == 9 and st["n_remaining"] == 50
+
+
+def test_status_says_which_rule_what_it_assumes_and_how_far():
+    seq = [1] * 30 + [0] * 100
+    st = stopping.evaluate(seq, 2000, 0.95, 0.95)
+    m = st["irrelevant_to_stop"]
+    assert m is not None and 0 < m < 1870
+    # the fewest appended irrelevant records that let the rule stop
+    assert stopping.buscar_p(seq + [0] * m, 2000, 0.95) < 0.05
+    assert stopping.buscar_p(seq + [0] * (m - 1), 2000, 0.95) >= 0.05
+    line = stopping.describe(st)
+    assert "Callaghan & Müller-Hansen" in line and "Assumes" in line and f"about {m} more" in line
+    done = stopping.evaluate(seq + [0] * m, 2000, 0.95, 0.95)
+    assert done["should_stop"] and done["irrelevant_to_stop"] is None
+    assert "met" in stopping.describe(done)
+    assert "relevant record first" in stopping.describe(stopping.evaluate([0] * 5, 100, 0.95, 0.95))

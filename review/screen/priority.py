@@ -204,6 +204,9 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "u4": Recipe("u4", u4_text, "u4", "u4", "every"),
+    "u4-fast": Recipe("u4-fast", u4_text, "u4", "u4", "fast"),
+    "ensemble": Recipe("ensemble", u4_text, "u4", "u4", "fast", "ensemble"),
+    "both": Recipe("both", u4_text, "u4", "u4", "fast", "both"),
     "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
 }
 DEFAULT_RECIPE = "u4"

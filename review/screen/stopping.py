@@ -142,6 +142,54 @@ def buscar_p(labels: Sequence[int], n_total: int, target: float) -> float:
     return float(np.min(p))
 
 
+ASSUMES = (
+    "every record screened from some point on is at least as likely to be relevant as one drawn"
+    " at random from those left (true when screening follows the relevance ranking or a random"
+    " order); then p < 1 - confidence shows recall >= target"
+)
+
+
+def irrelevant_needed(
+    labels: Sequence[int], n_total: int, target: float, confidence: float
+) -> int | None:
+    """How many more irrelevant records in a row would let the rule stop (None: even screening
+    every record left would not); found by bisection over appended irrelevant records."""
+    remaining = n_total - len(labels)
+    base = list(labels)
+
+    def stops(m: int) -> bool:
+        return buscar_p(base + [0] * m, n_total, target) < 1 - confidence
+
+    if remaining <= 0 or not stops(remaining):
+        return None if remaining > 0 else 0
+    lo, hi = 0, remaining  # stops(hi) holds
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if stops(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def describe(status: dict[str, Any]) -> str:
+    """One line for `review status` and the TUI: which rule, what it assumes, how far from stopping."""
+    rule = (
+        f"Stopping rule: Callaghan & Müller-Hansen 2020 (recall >= {status['target_recall']:.0%}"
+        f" at {status['confidence']:.0%} confidence)"
+    )
+    need = status.get("irrelevant_to_stop")
+    if status.get("should_stop"):
+        far = "met"
+    elif not status.get("n_relevant_found"):
+        far = "needs a relevant record first"
+    elif need is None:
+        far = "cannot stop before every record is screened"
+    else:
+        far = f"p = {status['p_value']:.3f}; about {need} more irrelevant in a row would stop it"
+    return f"{rule}: {far}. Assumes {status.get('assumes', ASSUMES)}."
+
+
 def consecutive_irrelevant(labels: Sequence[int]) -> int:
     """Irrelevant records screened since the last relevant one."""
     c = 0
@@ -207,8 +255,13 @@ def evaluate(
         )
         if cons >= HEURISTIC_N:
             msg += f" (the {HEURISTIC_N}-in-a-row heuristic would stop)"
+    to_stop = (
+        None if should_stop or not found else irrelevant_needed(labels, n_total, target, confidence)
+    )
     return {
         "method": METHOD,
+        "assumes": ASSUMES,
+        "irrelevant_to_stop": to_stop,
         "target_recall": target,
         "confidence": confidence,
         "p_value": round(p, 6),

@@ -177,6 +177,10 @@ class ProgressPanel(Vertical):
             )
             if stop.get("message"):
                 t.append(f"\n{stop['message']}", style="italic")
+            if "assumes" in stop:
+                from ..stopping import describe
+
+                t.append(f"\n{describe(stop)}", style="dim")
         self.query_one("#progress-text", Static).update(t)
 
     @property
