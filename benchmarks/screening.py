@@ -37,10 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review.screen import (
-    priority,  # noqa: E402
-    stoprules,  # noqa: E402
-)
+from review.screen import priority, stoprules  # noqa: E402
 from review.screen import simulate as sim  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "screening"
@@ -147,7 +144,7 @@ def lodo(
     out = []
     for held in sets:
 
-        def train_score(m: str) -> float:
+        def train_score(m: str, held: str = held) -> float:
             return mean([v for k, vs in table[m].items() if k.split("|")[0] != held for v in vs])
 
         best = max(models, key=train_score)
