@@ -129,7 +129,7 @@ def plan(
     work_of = {r["id"]: r["work_id"] for r in rows}
     ids = {f.rid: record_ids(r, f) for r, f in zip(rows, feats, strict=True)}
     by_id = {f.rid: f for f in feats}
-    abstracts = {r["id"]: normalize_text(r["abstract"]) for r in rows if r.get("abstract")}
+    abstracts = {r["id"]: r["abstract"] for r in rows if r.get("abstract")}  # raw: rarely read
     idp = plan_identifiers({k: v for k, v in ids.items() if v}, by_id, abstracts, work_of)
     feats = _without_containers(feats, idp.containers)
     by_id = {f.rid: f for f in feats}

@@ -35,7 +35,7 @@ from ..models import (
     normalize_wos_ut,
 )
 from .match import pages_agree, title_similarity
-from .normalize import Features, normalize_isbn, normalize_openalex
+from .normalize import Features, normalize_isbn, normalize_openalex, normalize_text
 
 #: identifier kinds, in the order their merges are logged
 KINDS = ("doi", "pmid", "pmcid", "arxiv", "openalex", "scopus_eid", "wos_ut", "isbn")
@@ -117,8 +117,10 @@ def corroborates(
     if t >= 0.8:
         return True
     if a.other_language or b.other_language:
-        if abstract_a and abstract_b and fuzz.ratio(abstract_a[:600], abstract_b[:600]) >= 80:
-            return True
+        if abstract_a and abstract_b:
+            na, nb = normalize_text(abstract_a)[:600], normalize_text(abstract_b)[:600]
+            if na and nb and fuzz.ratio(na, nb) >= 80:
+                return True
         first = bool(a.authors and b.authors) and a.authors[0] == b.authors[0]
         return bool(a.volume and a.volume == b.volume and a.page and a.page == b.page and first)
     return False
