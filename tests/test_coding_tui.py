@@ -1,0 +1,141 @@
+"""The coding app driven by Textual's Pilot: what a reviewer sees, keys in, log rows out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_coding import OPTS, PAGES, build, work_of_page
+
+from review.coding import store
+from review.coding.scope import select
+from review.coding.suggest import Suggestion, log_run
+from review.coding.synthesis import write as write_synthesis
+from review.coding.text import sentences
+from review.screen.tui.coding import CodingApp, CodingForm, TextPane
+from review.store import Workspace
+
+SIZE = (160, 50)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    ws = build(tmp_path / "code.db")
+    ids = select(ws, "all").work_ids
+    page = work_of_page(ws, PAGES[0])
+    real = next(s for s in sentences(ws, [page])[page] if s.where != "title")
+    sugg = []
+    for i, wid in enumerate(ids):
+        yes = {OPTS[i % 5], "economic"} | ({"environmental"} if wid == page else set())
+        for c in OPTS:
+            ev = real.text if (wid == page and c == "environmental") else f"sentence {c} {wid}."
+            sugg.append(Suggestion(wid, "challenges", c, 0.8 if c in yes else 0.1, c in yes,
+                                   ev, real.place if wid == page else "abstract"))  # fmt: skip
+    log_run(ws, sugg, "zero-shot", "challenges", select(ws, "all"), {"test": True})
+    ws.close()
+    return tmp_path / "code.db"
+
+
+def form_text(app: CodingApp) -> str:
+    return app.query_one(CodingForm).content.plain  # type: ignore[union-attr]
+
+
+def body_text(app: CodingApp) -> str:
+    return app.query_one("#text-body").content.plain  # type: ignore[union-attr]
+
+
+async def test_suggestions_are_preticked_and_marked(db: Path) -> None:
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.work_id
+        text = form_text(app)
+        assert "Challenges reported (suggested)" in text
+        assert "1 [x] sociopolitical  suggested 0.80" in text  # work 0: sociopolitical + economic
+        assert "5 [x] economic  suggested 0.80" in text
+        assert "2 [ ] technological  0.10" in text
+        assert "work 1 of 40" in text
+        # nothing is written until the reviewer acts
+        assert store.history(app.ws, first) == []
+        await pilot.press("2")  # tick technological: a draft row, committed at once
+        ws = Workspace.open(db)  # another connection sees it: a kill -9 now loses nothing
+        c = store.work_codes(ws, first, "ana")["challenges"]
+        assert c.status == "draft" and c.value == ["sociopolitical", "technological", "economic"]
+        ws.close()
+        assert "2 [x] technological" in form_text(app) and "(draft)" in form_text(app)
+        await pilot.press("u")  # undo
+        await pilot.pause()
+        # back to before the change: no code of ana's; the suggestion shows again, unsaved
+        assert "challenges" not in store.work_codes(app.ws, first, "ana")
+        assert "Challenges reported (suggested)" in form_text(app)
+        assert "2 [ ] technological" in form_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.work_id != first
+        got = store.work_codes(app.ws, first, "ana")
+        assert got["challenges"].status == "confirmed"
+        assert got["challenges"].value == ["sociopolitical", "economic"]
+        assert "1 confirmed by ana" in form_text(app)
+
+
+async def test_evidence_is_highlighted(db: Path) -> None:
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        page = work_of_page(app.ws, PAGES[0])
+        app.pos = app.works.index(page)
+        app.show_work()
+        await pilot.pause()
+        body = app.query_one("#text-body").content  # type: ignore[union-attr]
+        assert "◀ environmental" in body.plain
+        hit = [s for s in body.spans if "yellow" in str(s.style)]
+        assert hit, "the evidence sentence is styled"
+        assert "waste" in body.plain.lower()  # the page's full text is shown
+        assert (
+            app.query_one(TextPane)
+            .query_one("#text-header")
+            .content.plain.startswith(  # type: ignore[union-attr]
+                "A day in a life of Waste Collectors"
+            )
+        )
+
+
+async def test_text_field_and_history(db: Path) -> None:
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        wid = app.work_id
+        await pilot.press("tab")  # city
+        assert "▶ City or municipality studied" in form_text(app)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press(*"Lusaka")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert store.work_codes(app.ws, wid, "ana")["city"].value == "Lusaka"
+        await pilot.press("h")
+        await pilot.pause()
+        assert any("city draft: Lusaka" in n.message for n in app._notifications)
+
+
+async def test_code_twenty_works_keyboard_only_and_synthesis_follows(
+    db: Path, tmp_path: Path
+) -> None:
+    ws = Workspace.open(db)
+    before = write_synthesis(ws, tmp_path / "before")
+    ws.close()
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for i in range(20):
+            await pilot.press(str(i % 5 + 1))  # change one option of the suggestion
+            await pilot.press("enter")
+        await pilot.pause()
+        assert "20 confirmed by ana" in form_text(app)
+    ws = Workspace.open(db)
+    conf = store.confirmed(ws, "challenges")
+    assert len(conf) == 20
+    after = write_synthesis(ws, tmp_path / "after")
+    assert before.n_confirmed == 0 and after.n_confirmed == 20
+    assert before.n_codes != after.n_codes
+    assert "20 confirmed by a reviewer" in (tmp_path / "after" / "report.html").read_text("utf-8")
+    ws.close()
