@@ -17,7 +17,9 @@ def _progress() -> Any:
         nonlocal bar
         if bar is None:
             make: Any = click.progressbar
-            err = click.get_text_stream("stderr")  # type: ignore[operator]
+            import sys
+
+            err = sys.stderr
             bar = make(length=total, label="Embedding sentences", file=err)
             bar.__enter__()
         bar.update(done - bar.pos)
