@@ -349,3 +349,40 @@ def test_side_by_side_shows_what_tells_records_apart(ws):
     yellow = {plain[s.start : s.end] for s in text.spans if "yellow" in str(s.style)}
     assert any("e301" in y for y in yellow) and any("2021" in y for y in yellow)
     assert not any("Household" in y for y in yellow)  # same word in both titles
+
+
+def test_scopus_eid_and_pmcid_are_identities(ws):
+    """The same Scopus record in two exports (its EID as the record id) and a PMCID shared by a
+    PubMed and a Europe PMC record merge on the identifier, corroborated by the title."""
+    load(
+        ws,
+        [
+            Record(
+                title="Solar mini-grids and clinic electrification in rural Malawi",
+                source_record_id="2-s2.0-85012345678",
+                year=2019,
+            ),
+            Record(
+                title="Household air pollution from charcoal stoves in Lusaka",
+                extra={"pmcid": "PMC5887696"},
+                year=2018,
+            ),
+        ],
+        "Scopus",
+    )
+    load(
+        ws,
+        [
+            Record(
+                title="Solar mini-grids & clinic electrification in rural Malawi (Southern Africa)",
+                source_record_id="2-s2.0-85012345678",
+            ),
+            Record(
+                title="Household air pollution from charcoal stoves in Lusaka, Zambia",
+                url="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC5887696/",
+            ),
+        ],
+        "Scopus update",
+    )
+    res = engine.run(ws)
+    assert res["merged_by_rule"] == {"scopus_eid": 1, "pmcid": 1}, res

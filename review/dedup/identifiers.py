@@ -51,7 +51,8 @@ _EXTRA_NORMALISERS = {
 
 
 def record_ids(row: dict[str, Any], f: Features) -> dict[str, str]:
-    """kind -> normalised identifier of one record row (columns plus ``extra`` JSON and URL)."""
+    """kind -> normalised identifier of one record row (columns, ``extra`` JSON, the URL, and a
+    source record id that is a Scopus EID or WoS UT: the same record exported twice)."""
     out: dict[str, str] = {}
     if f.doi:
         out["doi"] = f.doi
@@ -78,6 +79,12 @@ def record_ids(row: dict[str, Any], f: Features) -> dict[str, str]:
         pmcid = normalize_pmcid(row["url"])
         if pmcid:
             out["pmcid"] = pmcid
+    srid = str(row.get("source_record_id") or "")
+    if "scopus_eid" not in out and "2-s2.0-" in srid:
+        out["scopus_eid"] = normalize_scopus_eid(srid) or ""
+    if "wos_ut" not in out and srid[:4].upper() == "WOS:":
+        out["wos_ut"] = normalize_wos_ut(srid) or ""
+    out = {k: v for k, v in out.items() if v}
     oa = normalize_openalex(row.get("openalex_id"))
     if oa:
         out["openalex"] = oa
