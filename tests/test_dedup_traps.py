@@ -386,3 +386,39 @@ def test_scopus_eid_and_pmcid_are_identities(ws):
     )
     res = engine.run(ws)
     assert res["merged_by_rule"] == {"scopus_eid": 1, "pmcid": 1}, res
+
+
+def test_ovid_export_pairs_with_pubmed_by_pmid_and_encoded_doi(ws):
+    """An Ovid MEDLINE export read by the real importer (AN is the PMID; the DOI keeps its URL
+    encoding) merges with the PubMed record of the same article; the Embase chapter with its
+    book's ISBN does not merge with another chapter of that book."""
+    from review.harvest.files import read_file
+
+    path = Path(__file__).parent / "data" / "formats" / "vendors" / "ovid_multi.ris"
+    if not path.exists():
+        pytest.skip("vendor fixture not present")
+    load(ws, read_file(path), "Ovid")
+    load(
+        ws,
+        [
+            Record(
+                title="Tetrahydrocannabinol and memory in human volunteers.",
+                pmid="1021234",
+                doi="10.1016/0376-8716(76)90010-7",
+                authors=("Miller, L L", "Cornett, T L"),
+                year=1976,
+                source_record_id="1021234",
+            ),
+            Record(
+                title="Psilocybin and alcohol use disorder: a review",
+                isbn="9783030123456",
+                record_type="CHAP",
+                year=2020,
+                source_record_id="other-chapter",
+            ),
+        ],
+        "PubMed",
+    )
+    res = engine.run(ws)
+    assert res["works_absorbed"] == 1, res
+    assert set(res["merged_by_rule"]) <= {"doi", "pmid"}, res
