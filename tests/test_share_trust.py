@@ -210,6 +210,8 @@ def test_refused_import_with_pdfs_leaves_file_store_identical(groups):
     export_bundle(lusaka, with_pdf, group="lusaka", decisions=True, with_pdfs=True)
     bad = rebuild(with_pdf, tmp / "bad.reviewbundle", _set("decisions.jsonl", 1, reason="ZZ9"))
     refused(maputo, bad, "decisions.jsonl", "reason")
+    bad = rebuild(with_pdf, tmp / "exe.reviewbundle", _set("documents.jsonl", 1, kind="exe"))
+    refused(maputo, bad, "documents.jsonl line 1", "kind")
     assert not maputo.files_dir.exists()
     s = import_bundle(maputo, with_pdf)  # the honest bundle still imports, file and all
     assert s["files_added"] == 1
@@ -231,3 +233,10 @@ def test_bundle_claiming_our_own_group_is_refused(groups):
         for n, d in members.items():
             zf.writestr(n, d)
     refused(maputo, bad, "maputo", "own group")
+
+
+def test_bundle_cannot_invent_records_of_the_receiving_group(groups):
+    _, maputo, good, tmp = groups
+    # maputo's own record ids are maputo/<id>; a stranger cannot add one maputo never had
+    bad = rebuild(good, tmp / "mine.reviewbundle", _set("records.jsonl", 3, origin="maputo/99999"))
+    refused(maputo, bad, "records.jsonl line 3", "origin", "maputo/99999")

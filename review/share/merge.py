@@ -131,8 +131,20 @@ def _validate(ws: Workspace, b: Bundle, g: str) -> Context:
         clean_document(ctx, i, row)
     for i, row in b.rows("searches.jsonl"):
         clean_search(ctx, i, row)
+    local = ws.get_meta("group_name")
     for i, row in b.rows("records.jsonl"):
-        clean_record(ctx, i, row, cols)
+        r = clean_record(ctx, i, row, cols)
+        if (
+            local
+            and r["origin"].startswith(f"{local}/")
+            and not ws.db.execute(
+                "SELECT 1 FROM records WHERE origin = ? LIMIT 1", [r["origin"]]
+            ).fetchone()
+        ):
+            raise ctx.fail(
+                "records.jsonl", i, "origin",
+                f"{r['origin']!r} claims to be a record of this workspace's group, which has none such",
+            )  # fmt: skip
     for member, clean, _ in _LOGS:
         for i, row in b.rows(member):
             clean(ctx, i, row)

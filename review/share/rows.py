@@ -25,6 +25,7 @@ from ..models import ARMS, OUTCOMES
 from ..store.records import SEARCH_KINDS
 
 SEARCH_STATUS = ("running", "complete", "failed", "interrupted")
+DOCUMENT_KINDS = ("pdf", "html", "md", "txt")
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f@]{1,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _RECORD_FIXED = {"id", "work_id", "search_id", "origin", "source", "arm", "year", "created_at"}
@@ -248,7 +249,7 @@ def clean_document(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, An
     if bfile is not None and (bfile not in ctx.listed or not bfile.startswith(f"files/{sha}.")):
         raise r.fail("bundle_file", f"{_short(bfile)} is not this document's file in the bundle")
     return {
-        "record_id": rid, "kind": r.text("kind", required=True), "sha256": sha,
+        "record_id": rid, "kind": r.one_of("kind", DOCUMENT_KINDS, default="pdf"), "sha256": sha,
         "bundle_file": bfile, "pages": r.int_("pages"), "original_name": r.text("original_name"),
         "language": r.text("language"), "meta": r.text("meta"), "text": r.text("text"),
     }  # fmt: skip
