@@ -57,6 +57,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.widget import Widget
 from textual.widgets import Footer, Header, HelpPanel, Static
 
@@ -135,7 +136,7 @@ class LockStatus(Static):
 class ReviewApp(App[None]):
     """Shared shell of the review apps; see the module docstring for how to subclass."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live anywhere
     BINDINGS: ClassVar[list[BindingType]] = BASE_BINDINGS
     HELP: ClassVar[str] = ""
     db_path: Path
@@ -183,6 +184,8 @@ class ReviewApp(App[None]):
     def _bindings_of_class(cls) -> list[Binding]:
         out: list[Binding] = []
         for klass in reversed(cls.__mro__):
+            if klass.__module__.startswith("textual"):  # Textual's own (ctrl+q, ctrl+c, ...)
+                continue
             for b in klass.__dict__.get("BINDINGS", []):
                 if isinstance(b, Binding):
                     out.append(b)
@@ -211,8 +214,16 @@ class ReviewApp(App[None]):
         """Show an error the reviewer can act on (a ReviewError names the file/work/place)."""
         self.notify(str(e), severity="error", timeout=8)
 
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        # a ReviewError raised by a key's action is a message for the reviewer: the app goes on
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except ReviewError as e:
+            self.report(e)
+            return True
+
     def _handle_exception(self, error: Exception) -> None:
-        # a ReviewError escaping an action or a worker is a message for the reviewer, not a crash
+        # a ReviewError ending a worker is a message for the reviewer, not a crash
         inner = getattr(error, "error", error)  # textual's WorkerFailed wraps the worker's error
         if isinstance(inner, ReviewError):
             self.report(inner)

@@ -109,6 +109,7 @@ class ConflictApp(ReviewApp):
         self.index = 0
         self.note: str | None = None  # goes with the next resolution of the current work
         self.resolved = 0
+        self.settled: set[int] = set()  # works resolved in this session
         self.sub_title = f"{self.stage} · resolving as {self.resolver}"
         if self.proto and self.proto.keys:  # the screening app's rebinds, where the ids match
             self.use_keys(dict(self.proto.keys))
@@ -132,12 +133,38 @@ class ConflictApp(ReviewApp):
         return self.items[self.index] if self.items else None
 
     def reload(self) -> None:
-        """Re-read the open conflicts (a resolution or another resolver may have closed some)."""
+        """Read the open conflicts (at start; afterwards ``refresh_conflicts`` in a worker)."""
         from ...share.agreement import conflicts
 
         self.items = conflicts(self.ws, self.stage)
         self.index = min(self.index, max(len(self.items) - 1, 0))
         self.show()
+
+    def refresh_conflicts(self) -> None:
+        """Re-read the open conflicts off the UI thread (a whole-stage query): another resolver
+        may have closed some, or new dual decisions opened others."""
+        from ...share.agreement import conflicts
+
+        stage = self.stage
+        self.run_db(lambda ws: conflicts(ws, stage), done=self._conflicts_loaded)
+
+    def _conflicts_loaded(self, items: list[dict[str, Any]]) -> None:
+        before = self.current["work_id"] if self.current else None
+        shown = len(self.items)
+        self.items = [i for i in items if i["work_id"] not in self.settled]
+        ids = [i["work_id"] for i in self.items]
+        self.index = ids.index(before) if before in ids else min(self.index, max(len(ids) - 1, 0))
+        after = self.current["work_id"] if self.current else None
+        if after != before or len(self.items) != shown:
+            self.show()
+
+    def _settle(self, wid: int) -> None:
+        """The resolved work leaves the list at once; the same index is the next conflict."""
+        self.settled.add(wid)
+        self.items = [i for i in self.items if i["work_id"] != wid]
+        self.index = min(self.index, max(len(self.items) - 1, 0))
+        self.show()
+        self.refresh_conflicts()
 
     def show(self) -> None:
         view = self.query_one(RecordView)
@@ -169,7 +196,6 @@ class ConflictApp(ReviewApp):
         def saved(_: Any) -> None:
             self.resolved += 1
             self.notify(f"work #{wid}: {decision}{' ' + reason if reason else ''}")
-            self.reload()  # the resolved work leaves the list; the same index is the next one
 
         state = self.write(
             lambda ws: resolve(
@@ -185,8 +211,9 @@ class ConflictApp(ReviewApp):
             what=f"resolution of work #{wid}",
             key=wid,
         )
-        if state != "failed":
+        if state != "failed":  # saved, or queued behind another process's write lock
             self.note = None
+            self._settle(wid)
 
     def action_resolve(self, decision: str) -> None:
         self._resolve(decision)
