@@ -16,7 +16,7 @@ from test_share import academic, group_ws, works
 
 from review.cli import cli
 from review.errors import BundleError
-from review.share.bundle import export_bundle
+from review.share.bundle import export_bundle, inspect_bundle
 from review.share.merge import import_bundle
 from review.store import now
 from review.store.decisions import current_decisions, record_decision
@@ -191,6 +191,8 @@ def test_bad_field_names_member_line_and_field_and_writes_nothing(
     _, maputo, good, tmp = groups
     bad = rebuild(good, tmp / "bad.reviewbundle", _set(member, line, **fields))
     msg = refused(maputo, bad, member, f"line {line}", field)
+    assert inspect_bundle(bad)["check"] is None  # without a workspace: no protocol to check against
+    assert f"refused: {member} line {line}" in inspect_bundle(bad, maputo)["check"]
     assert "Traceback" not in msg
     r = CliRunner().invoke(cli, ["bundle", "import", str(bad), "--db", str(maputo.path)])
     assert r.exit_code not in (0, None) and member in r.output, r.output

@@ -126,6 +126,8 @@ def bundle_inspect(file: str, as_json: bool, db_path: str | None) -> None:
     click.echo(
         f"  {info['works']} works, {info['decisions']} decision rows, {len(info['members'])} members"
     )
+    if info.get("check"):
+        click.echo(f"  {info['check']}")
 
 
 @click.command()

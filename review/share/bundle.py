@@ -305,6 +305,15 @@ def open_bundle(
 def inspect_bundle(path: str | Path, ws: Workspace | None = None) -> dict[str, Any]:
     """What a bundle holds, verified (signature checked against ``ws``'s trusted keys)."""
     with open_bundle(path, ws) as b:
+        check = None
+        if ws is not None:  # would an import into ws accept every row? (writes nothing)
+            from .merge import _group, _validate
+
+            try:
+                _validate(ws, b, _group(ws, b, None))
+                check = "every row is valid for this workspace"
+            except BundleError as e:
+                check = f"import would be refused: {e.message}"
         by_source: dict[str, int] = {}
         refs = set()
         for _, r in b.rows("records.jsonl"):
@@ -319,4 +328,5 @@ def inspect_bundle(path: str | Path, ws: Workspace | None = None) -> dict[str, A
             "records_by_source": by_source,
             "works": len(refs),
             "decisions": sum(1 for _ in b.rows("decisions.jsonl")),
+            "check": check,
         }

@@ -58,6 +58,17 @@ def check_name(name: str, path: str) -> None:
         )
 
 
+def _end_record(fh: IO[bytes]) -> list[int] | None:
+    """The zip's end-of-central-directory record (zip64-aware), read before the directory is.
+    zipfile's reader is private: without it, [entries, size] are taken as [0, 0] and the
+    same limits are applied after zipfile has parsed the directory."""
+    reader = getattr(zipfile, "_EndRecData", None)
+    if reader is None:
+        return [0, 0, 0, 0, 0, 0]
+    end = reader(fh)
+    return list(end) if end else None
+
+
 def _mb(n: int) -> str:
     return f"{n / MiB:.1f} MB" if n >= MiB else f"{n} bytes"
 
@@ -71,7 +82,7 @@ class SafeZip:
         try:
             self.file_size = Path(path).stat().st_size
             with open(path, "rb") as fh:
-                end = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
+                end = _end_record(fh)
         except FileNotFoundError:
             raise BundleError("bundle file not found", path=p)
         except OSError as e:
