@@ -140,3 +140,19 @@ def test_members_that_pass_the_checks_are_streamed_not_held(groups):  # noqa: F8
     assert p.returncode == 0, p.stderr
     n, kib = map(int, p.stdout.split())
     assert n > 400_000_000 and kib / 1024 < LIMIT_MB
+
+
+def test_only_deflate_or_stored_members(groups):  # noqa: F811
+    """LZMA members choose their own dictionary size (memory) in their header: refused unread."""
+    _, maputo, good, tmp = groups
+    with zipfile.ZipFile(good) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    bad = tmp / "lzma.reviewbundle"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in members.items():
+            method = zipfile.ZIP_LZMA if name == "records.jsonl" else zipfile.ZIP_DEFLATED
+            zf.writestr(name, data, compress_type=method)
+    before = snapshot(maputo)
+    with pytest.raises(BundleError, match="records.jsonl.*compression method 14"):
+        import_bundle(maputo, bad)
+    assert snapshot(maputo) == before

@@ -124,6 +124,15 @@ class SafeZip:
                 continue
             if name in out:
                 raise BundleError(f"member {name!r} appears twice", path=p)
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                # LZMA's dictionary size comes from the member header: memory an attacker picks
+                raise BundleError(
+                    f"member {name!r} uses compression method {info.compress_type}; bundles use"
+                    " deflate or none",
+                    path=p,
+                )
+            if info.flag_bits & 0x1:
+                raise BundleError(f"member {name!r} is encrypted", path=p)
             if info.file_size > lim.max_member_bytes:
                 raise BundleError(
                     f"member {name!r} declares {_mb(info.file_size)}, over the per-member limit "
