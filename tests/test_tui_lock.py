@@ -156,3 +156,41 @@ async def test_works_merged_or_split_by_another_process(db):
         3: ("include", None),
         4: ("maybe", None),
     }
+
+
+async def test_conflict_resolutions_wait_for_another_process(db):
+    from review.screen.tui.conflicts import ConflictApp
+    from review.store.decisions import record_decision
+
+    with Workspace.open(db) as ws:
+        for w in (2, 4):
+            record_decision(ws, work_id=w, stage=TA, reviewer="ann", decision="include")
+            record_decision(
+                ws, work_id=w, stage=TA, reviewer="bob", decision="exclude", reason="E1"
+            )
+    app = ConflictApp(db, resolver="carol")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current["work_id"] == 2
+        proc = hold_lock(db, HOLD)
+        try:
+            await pilot.press("i")
+            assert app.current["work_id"] == 4  # moved on while the write waits
+            await pilot.press("e", "1")
+            assert proc.poll() is None, "the lock was released before the keys were handled"
+            assert app.waiting is not None and WAITING in app.waiting
+            assert app.writes_pending == [2, 4] and app.current is None
+        finally:
+            assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 30
+        while app.writes_pending and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert app.waiting is None and app.resolved == 2 and app.items == []
+    with Workspace.open(db) as ws:
+        rows = ws.db.execute(
+            "SELECT work_id, decision, reason FROM decisions WHERE origin = 'resolution'"
+            " ORDER BY work_id"
+        ).fetchall()
+    assert rows == [(2, "include", None), (4, "exclude", "E1")]
