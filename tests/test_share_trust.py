@@ -242,3 +242,18 @@ def test_bundle_cannot_invent_records_of_the_receiving_group(groups):
     # maputo's own record ids are maputo/<id>; a stranger cannot add one maputo never had
     bad = rebuild(good, tmp / "mine.reviewbundle", _set("records.jsonl", 3, origin="maputo/99999"))
     refused(maputo, bad, "records.jsonl line 3", "origin", "maputo/99999")
+
+
+def test_a_bundles_resolution_cannot_overrule_local_reviewers(groups):
+    from review.share.agreement import resolve
+    from review.store.decisions import resolved_decisions
+
+    lusaka, maputo, _, tmp = groups
+    w = works(lusaka)[1]  # chipo included it
+    resolve(lusaka, work_id=w, stage=TA, resolver="lead", decision="exclude", reason="E1")
+    out = tmp / "resolved.reviewbundle"
+    export_bundle(lusaka, out, group="lusaka", decisions=True)
+    import_bundle(maputo, out)
+    origins = {r[0] for r in maputo.db.execute("SELECT origin FROM decisions WHERE reviewer = 'lead@lusaka'")}  # fmt: skip
+    assert origins == {"bundle:lusaka"}  # lusaka's vote here, not a resolution of maputo's
+    assert not any(d["origin"] == "resolution" for d in resolved_decisions(maputo, TA).values())
