@@ -89,9 +89,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self.ranker = RankProcess(start=order == "relevance")  # spawned before the app runs
         self.ranked = 0  # rankings applied (tests and the benchmark wait on it)
         self._rank_busy = self._rank_dirty = False
-        self._progress: dict[str, Any] | None = None
         self._progress_busy = self._progress_dirty = False
-        self._stop: dict[str, Any] | None = None
         self._stop_busy = self._stop_dirty = False
         self._stop_timer: Timer | None = None
         self.stop_delay = STOP_DELAY

@@ -41,10 +41,8 @@ class BackgroundMixin(_Base):
     queue: ScreenQueue
     current: int | None
     stop_delay: float
-    _progress: dict[str, Any] | None
     _progress_busy: bool
     _progress_dirty: bool
-    _stop: dict[str, Any] | None
     _stop_busy: bool
     _stop_dirty: bool
     _stop_timer: Timer | None
@@ -82,11 +80,10 @@ class BackgroundMixin(_Base):
         self._progress_busy = False
 
     def _set_progress(self, p: dict[str, Any]) -> None:
-        self._progress = p
         self._progress_busy = False
         if self._progress_dirty:
             self.refresh_progress()
-        self.query_one(ProgressPanel).set_progress(p, self._stop)
+        self.query_one(ProgressPanel).show_counts(p)
         # the estimate is slow (it refits a model): wait for a pause in the reviewer's keys
         if self._stop_timer is not None:
             self._stop_timer.stop()
@@ -118,9 +115,8 @@ class BackgroundMixin(_Base):
         self.call_from_thread(self._set_stopping, stop)
 
     def _set_stopping(self, stop: dict[str, Any] | None) -> None:
-        self._stop, self._stop_busy = stop, False
-        if self._progress is not None:
-            self.query_one(ProgressPanel).set_progress(self._progress, stop)
+        self._stop_busy = False
+        self.query_one(ProgressPanel).show_stopping(stop)
         if self._stop_dirty:
             self._stop_busy, self._stop_dirty = True, False
             self.refresh_stopping()

@@ -149,13 +149,38 @@ class CriteriaPanel(Static):
 
 
 class ProgressPanel(Vertical):
-    """Screened / remaining, decisions per outcome and reason, and the stopping estimate."""
+    """Screened / remaining, decisions per outcome and reason, and the stopping estimate.
+
+    The panel owns what it shows: the latest counts and the latest estimate arrive separately
+    (from two workers) through ``show_counts`` / ``show_stopping``; each redraws with the other's
+    last value."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.counts: dict[str, Any] | None = None
+        self.stopping: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(id="progress-bar", show_eta=False)
         yield Static("computing progress…", id="progress-text")
 
+    def show_counts(self, p: dict[str, Any]) -> None:
+        self.counts = p
+        self._draw()
+
+    def show_stopping(self, stop: dict[str, Any] | None) -> None:
+        self.stopping = stop
+        if self.counts is not None:
+            self._draw()
+
     def set_progress(self, p: dict[str, Any], stop: dict[str, Any] | None) -> None:
+        self.counts, self.stopping = p, stop
+        self._draw()
+
+    def _draw(self) -> None:
+        p, stop = self.counts, self.stopping
+        if p is None:
+            return
         bar = self.query_one(ProgressBar)
         total = p["screened"] + p["remaining"]
         bar.update(total=max(total, 1), progress=p["screened"])
