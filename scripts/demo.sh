@@ -30,13 +30,19 @@ $REVIEW dedup --db "$DB"
 step "6. Themes and regions"
 $REVIEW themes --stage all --seed 42 -o exports/themes --db "$DB"
 
-step "7. PRISMA 2020 flow diagram"
+step "7. Suggest codes (challenges, city, countries) with evidence, then the regional synthesis"
+$REVIEW suggest --db "$DB"
+$REVIEW codes --format csv -o exports/codes.csv --db "$DB"
+$REVIEW synthesis -o exports/synthesis --db "$DB"
+
+step "8. PRISMA 2020 flow diagram"
 for ext in svg pdf png csv; do
   $REVIEW prisma -o "exports/prisma.$ext" --db "$DB"
 done
 $REVIEW prisma --check --db "$DB"
 
-step "8. Workspace summary"
+step "9. Workspace summary"
 $REVIEW status --db "$DB"
-printf '\nWorkspace: %s\nOutputs:   exports/prisma.{svg,pdf,png,csv}, exports/themes/\n' "$DB"
+printf '\nWorkspace: %s\nOutputs:   exports/prisma.{svg,pdf,png,csv}, exports/themes/, exports/codes.csv, exports/synthesis/\n' "$DB"
 printf 'Next: screen it with  %s screen --db %s\n' "$REVIEW" "$DB"
+printf '      code it with    %s code --reviewer NAME --db %s\n' "$REVIEW" "$DB"
