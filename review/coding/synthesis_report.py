@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .synthesis import WorkCodes
 
 NO_COUNTRY = "(no study country)"
+OTHER = "(countries outside the protocol's regions)"
 
 
 def _plt() -> Any:
@@ -35,29 +36,46 @@ def country_name(code: str) -> str:
 
 
 def country_rows(
-    works: Sequence[WorkCodes], groups: dict[str, tuple[str, ...]]
+    works: Sequence[WorkCodes], groups: dict[str, tuple[str, ...]], collapse: bool = False
 ) -> list[tuple[str, str]]:
-    """(region, country) rows, each country once under its first region; then no-country."""
+    """(region, country) rows, each country once under its first region; then no-country.
+    ``collapse``: countries outside every region make one row (the heatmap)."""
     from .synthesis import primary_region
 
     codes = {c for w in works for c in w.countries}
+    inside = {c for m in groups.values() for c in m}
+    outside = codes - inside
+    if collapse and outside:
+        codes = codes & inside
     order = {name: i for i, name in enumerate(groups)}
     rows = sorted(
         ((primary_region(c, groups), c) for c in codes),
         key=lambda rc: (order.get(rc[0], len(order)), rc[1]),
     )
+    if collapse and outside:
+        rows.append(("Other", OTHER))
     if any(not w.countries for w in works):
         rows.append(("", NO_COUNTRY))
     return rows
 
 
-def cell_counts(works: Sequence[WorkCodes], country: str, option: str) -> tuple[int, int]:
-    sel = [
-        w
-        for w in works
-        if option in w.options
-        and ((country == NO_COUNTRY and not w.countries) or country in w.countries)
-    ]
+def cell_counts(
+    works: Sequence[WorkCodes],
+    country: str,
+    option: str,
+    groups: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[int, int]:
+    """(works, confirmed) of a country row and option; each work once per row."""
+    inside = {c for m in (groups or {}).values() for c in m}
+
+    def hit(w: WorkCodes) -> bool:
+        if country == NO_COUNTRY:
+            return not w.countries
+        if country == OTHER:
+            return any(c not in inside for c in w.countries)
+        return country in w.countries
+
+    sel = [w for w in works if option in w.options and hit(w)]
     return len(sel), sum(w.confirmed for w in sel)
 
 
@@ -65,18 +83,18 @@ def plot_heatmap(
     works: Sequence[WorkCodes], f: CodingField, groups: dict[str, tuple[str, ...]], path: Path
 ) -> None:
     plt = _plt()
-    rows = country_rows(works, groups)
+    rows = country_rows(works, groups, collapse=True)
     cols = list(f.codes)
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(cols) + 3), max(3, 0.42 * len(rows) + 1.8)))
     if rows:
-        m = [[cell_counts(works, c, o)[0] for o in cols] for _, c in rows]
+        m = [[cell_counts(works, c, o, groups)[0] for o in cols] for _, c in rows]
         im = ax.imshow(m, cmap="YlOrRd", aspect="auto")
         ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right", fontsize=8)
-        labels = [f"{r} · {c} {country_name(c)}" if r else c for r, c in rows]
+        labels = [f"{r} · {c} {country_name(c)}" if r and c != OTHER else c for r, c in rows]
         ax.set_yticks(range(len(rows)), labels, fontsize=7)
         for i, (_, c) in enumerate(rows):
             for j, o in enumerate(cols):
-                n, k = cell_counts(works, c, o)
+                n, k = cell_counts(works, c, o, groups)
                 if n:
                     ax.text(j, i, f"{n} ({k}✓)", ha="center", va="center", fontsize=6.5)
         fig.colorbar(im, ax=ax, label="works")
