@@ -72,7 +72,7 @@ def _review(ws, actor: str) -> None:  # noqa: ANN001 - Workspace imported lazily
     "--threshold",
     type=click.FloatRange(0.5, 1.0),
     default=None,
-    help="Title similarity (0.5-1) above which agreeing records merge [default: 0.9].",
+    help="Title similarity (0.5-1) above which agreeing records merge [default: 0.95].",
 )
 @click.option(
     "--review", "review_pairs", is_flag=True, help="Decide uncertain pairs one by one (y/n/s/q)."
