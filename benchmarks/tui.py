@@ -5,7 +5,10 @@ Builds (once, cached under --dir) a workspace of N works from the ASReview scree
 Then, headless (Textual ``run_test``):
   - startup: ``ScreenApp(...)`` constructed until the first record is on screen;
   - next record: pressing include -> decision committed -> next record rendered, timed inside the
-    app (``action_include``), over --decisions records; plus the library path alone
+    app (``action_include``), over --decisions records, with a per-step breakdown (decide = the
+    write, next = picking the next work, render = reading it and filling the widgets) and the UI
+    thread's CPU time per key (wall-clock figures on a shared 2-core machine include waiting for
+    a core: the CPU line says what the app itself costs); plus the library path alone
     (decide + ScreenQueue.next_work + get_work).
 
   - relevance order: the same, then again once the first ranking (TF-IDF + SVM, in the ranking
@@ -104,7 +107,7 @@ async def measure_app(
     # while another process writes), next = picking the next work (show_frontier without show),
     # render = reading the work in hand and filling the widgets (show)
     acc = {"decide": 0.0, "frontier": 0.0, "render": 0.0}
-    steps: dict[str, list[float]] = {"decide": [], "next": [], "render": []}
+    steps: dict[str, list[float]] = {"decide": [], "next": [], "render": [], "UI thread CPU": []}
 
     def timed(name: str, fn):  # type: ignore[no-untyped-def]
         def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
@@ -123,12 +126,14 @@ async def measure_app(
     def decide(i: int) -> float:
         for k in acc:
             acc[k] = 0.0
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         if i % 5 == 4:
             app._decide("exclude", "E1")  # what the reason picker calls
         else:
             app.action_include()  # commit, pick the next record, render it
         total = time.perf_counter() - t
+        # CPU of the UI thread for the key: what the app itself costs, whatever the load
+        steps["UI thread CPU"].append(time.thread_time() - c)
         steps["decide"].append(acc["decide"])
         steps["next"].append(max(acc["frontier"] - acc["render"], 0.0))
         steps["render"].append(acc["render"])
