@@ -76,9 +76,10 @@ def test_merged_work_joins_sources_and_countries(ws):
     )
     ws.db.conn.commit()
     (row,) = _rows(export(ws, "csv")[0])
-    assert row["source"] == "PubMed;Other"
-    assert row["source_record_id"] == "11223344;test"
-    assert row["countries"] == "ZA;NA"
+    # one "; " separator everywhere; sources and ids aligned, one entry per record
+    assert row["source"] == "PubMed; Other"
+    assert row["source_record_id"] == "11223344; test"
+    assert row["countries"] == "ZA; NA"
 
 
 def test_stage_and_decision_filters(ws):

@@ -113,7 +113,7 @@ def test_psycinfo_ris_keeps_pmid_line_and_accession_number():
     assert rec.pmid == "33355555"
     assert rec.source_record_id == "2020-55555-005"
     assert rec.venue == "Journal/Periodical name: full format"  # JF
-    assert rec.issn == "1999-7777"
+    assert rec.issn == "1999-7777; 0222-6666"  # electronic and print, both kept
 
 
 def test_endnote_pubmed_ris_an_is_the_pmid():

@@ -104,7 +104,7 @@ def test_colrev_md_reference_list():
         "Journal of Evidence-Based Medicine",
         "6",
         "4",
-        "232–235",
+        "232-235",
     )
     assert recs[3].authors == ("Al-Zubidy A", "Carver JC", "Hale DP")  # 'et al.' dropped
     assert recs[3].issue is None and recs[3].volume == "91"
@@ -122,14 +122,14 @@ def test_apa_bullets_doi_and_headings(tmp_path: Path):
     p.write_text(
         "# References\n\n"
         "- Smith, J. A., & Lee, K. (2020). Mobile money in Malawi. Journal of Development, "
-        "12(3), 45–67. https://doi.org/10.1234/JD.2020.5\n"
+        "12(3), 45-67. https://doi.org/10.1234/JD.2020.5\n"
         "2. Banda, C. (2018a). Rural clinics. Health Policy, 4, 1-9.\n",
         encoding="utf-8",
     )
     a, b = parse_file(p).records
     assert a.authors == ("Smith, J. A.", "Lee, K.")
     assert a.doi == "10.1234/jd.2020.5" and a.title == "Mobile money in Malawi"
-    assert (a.venue, a.volume, a.issue, a.pages) == ("Journal of Development", "12", "3", "45–67")
+    assert (a.venue, a.volume, a.issue, a.pages) == ("Journal of Development", "12", "3", "45-67")
     assert b.authors == ("Banda, C.",) and b.year == 2018 and b.venue == "Health Policy"
 
 

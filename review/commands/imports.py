@@ -82,21 +82,43 @@ def import_cmd(
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout."
 )
+@click.option(
+    "--records",
+    is_flag=True,
+    help="One CSV row per record: source, source_record_id, database, search, file, work.",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV: keep cells starting with = + - @ as they are (by default they get a ' so "
+    "spreadsheets do not run them).",
+)
 @db_option
 def export_cmd(
-    fmt: str, stage: str | None, decision: str | None, output: str | None, db_path: str
+    fmt: str,
+    stage: str | None,
+    decision: str | None,
+    output: str | None,
+    records: bool,
+    raw: bool,
+    db_path: str,
 ) -> None:
     """Export every active work (work_id, source, source_record_id, title, abstract, authors, year,
-    doi, venue, countries, ...), optionally only those with a screening decision."""
+    doi, venue, countries, ..., volume, issue, pages, issn, isbn, pmid, database), optionally only
+    those with a screening decision. A merged work lists each record's source, id and database in
+    the same order ("; "-separated). RIS and BibTeX keep types, identifiers and the vendor id
+    (RIS AN, BibTeX source_record_id), so a re-import gives the same fields back."""
     from ..harvest.export import export
 
     ws = open_ws(db_path)
     try:
-        text, n = export(ws, fmt, stage=stage, decision=decision, output=output)
+        text, n = export(
+            ws, fmt, stage=stage, decision=decision, output=output, records=records, raw=raw
+        )
     finally:
         ws.close()
     if output:
-        click.echo(f"{n} works written to {output}", err=True)
+        click.echo(f"{n} {'records' if records else 'works'} written to {output}", err=True)
     else:
         click.echo(text, nl=False)
 

@@ -1,7 +1,10 @@
-"""Export the active works as CSV, RIS or BibTeX (optionally only those with a screening decision).
+"""Export the active works as CSV, RIS or BibTeX (optionally only those with a screening decision),
+or one row per record with its provenance (``records=True``).
 
-Each row is one work with the sources and source ids of all its records (joined by ';'), so
-users can join results back to their own files.
+A work-level row names every record once, in record order: ``source``, ``source_record_id`` and
+``database`` are aligned lists joined by ``"; "`` (an empty slot where a record has no id), so a
+merged work's third source goes with its third id. Every list column uses the same ``"; "``.
+CSV cells a spreadsheet would execute (leading ``=``, ``+``, ``-``, ``@``) get a ``'`` unless raw.
 """
 
 from __future__ import annotations
@@ -9,15 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import ReviewError
 from ..models import OUTCOMES
 from ..store.workspace import Workspace
+from .export_formats import to_bib, to_ris
 
 EXPORT_FORMATS = ("csv", "ris", "bib")
+SEP = "; "  # one separator for every list column (authors, keywords, sources, ids, countries)
 CSV_COLUMNS = (
     "work_id",
     "source",
@@ -34,7 +38,35 @@ CSV_COLUMNS = (
     "url",
     "keywords",
     "decision",
+    # added with the round-trip exports (columns are only ever added):
+    "volume",
+    "issue",
+    "pages",
+    "issn",
+    "isbn",
+    "pmid",
+    "database",
+    "publisher",
+    "series",
+    "pmcid",
 )
+RECORD_COLUMNS = (
+    "record_id",
+    "work_id",
+    "source",
+    "source_record_id",
+    "database",
+    "arm",
+    "search_id",
+    "file_name",
+    "title",
+    "year",
+    "doi",
+    "pmid",
+)
+# Record-level fields a work takes from its first record that has them (works lack columns).
+_RECORD_FIELDS = ("volume", "issue", "pages", "issn", "isbn", "pmid")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _json_list(value: str | None) -> list[str]:
@@ -45,6 +77,14 @@ def _json_list(value: str | None) -> list[str]:
     except (TypeError, ValueError):
         return [value]
     return [str(v) for v in data] if isinstance(data, list) else [str(data)]
+
+
+def _json_dict(value: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(value) if value else {}
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _work_countries(ws: Workspace) -> dict[int, list[str]]:
@@ -63,10 +103,15 @@ def _work_countries(ws: Workspace) -> dict[int, list[str]]:
     return {w: list(cs) for w, cs in out.items()}
 
 
+def _first(recs: list[dict[str, Any]], key: str) -> Any:
+    return next((r[key] for r in recs if r.get(key) not in (None, "")), None)
+
+
 def export_rows(
     ws: Workspace, stage: str | None = None, decision: str | None = None
 ) -> list[dict[str, Any]]:
-    """One dict per active work (CSV_COLUMNS plus lists ``authors_list``, ``keywords_list``)."""
+    """One dict per active work (CSV_COLUMNS plus lists ``authors_list``, ``keywords_list``,
+    ``records`` (the work's records in order) and ``extra`` (the first record's extra fields))."""
     from ..store.decisions import resolved_decisions
 
     if decision is not None and decision not in OUTCOMES:
@@ -78,8 +123,8 @@ def export_rows(
     decided = resolved_decisions(ws, stage) if stage else {}
     records: dict[int, list[dict[str, Any]]] = {}
     for r in ws.db.query(
-        "SELECT work_id, source, source_record_id, affiliation_countries, keywords FROM records"
-        " ORDER BY id"
+        "SELECT id, work_id, source, source_record_id, database, affiliation_countries, keywords,"
+        f" extra, {', '.join(_RECORD_FIELDS)} FROM records ORDER BY id"
     ):
         records.setdefault(r["work_id"], []).append(r)
     wc = _work_countries(ws)
@@ -95,147 +140,69 @@ def export_rows(
         countries.update(dict.fromkeys(wc.get(w["id"], [])))
         keywords = list(dict.fromkeys(k for r in recs for k in _json_list(r["keywords"])))
         authors = _json_list(w["authors"])
-        rows.append(
-            {
-                "work_id": w["id"],
-                "source": ";".join(dict.fromkeys(r["source"] for r in recs)),
-                "source_record_id": ";".join(
-                    r["source_record_id"] for r in recs if r["source_record_id"]
-                ),
-                "title": w["title"],
-                "abstract": w["abstract"],
-                "authors": "; ".join(authors),
-                "year": w["year"],
-                "doi": w["doi"],
-                "venue": w["venue"],
-                "countries": ";".join(countries),
-                "record_type": w["record_type"],
-                "language": w["language"],
-                "url": w["url"],
-                "keywords": "; ".join(keywords),
-                "decision": d["decision"] if d else None,
-                "authors_list": authors,
-                "keywords_list": keywords,
-            }
-        )
+        extra = next((e for r in recs if (e := _json_dict(r["extra"]))), {})
+        row: dict[str, Any] = {
+            "work_id": w["id"],
+            "source": SEP.join(r["source"] or "" for r in recs),
+            "source_record_id": SEP.join(r["source_record_id"] or "" for r in recs),
+            "title": w["title"],
+            "abstract": w["abstract"],
+            "authors": SEP.join(authors),
+            "year": w["year"],
+            "doi": w["doi"],
+            "venue": w["venue"],
+            "countries": SEP.join(countries),
+            "record_type": w["record_type"],
+            "language": w["language"],
+            "url": w["url"],
+            "keywords": SEP.join(keywords),
+            "decision": d["decision"] if d else None,
+            "database": SEP.join(r["database"] or "" for r in recs)
+            if any(r["database"] for r in recs)
+            else None,
+            "publisher": extra.get("publisher"),
+            "series": extra.get("series"),
+            "pmcid": extra.get("pmcid"),
+            "authors_list": authors,
+            "keywords_list": keywords,
+            "records": recs,
+            "extra": extra,
+        }
+        row.update({k: _first(recs, k) for k in _RECORD_FIELDS})
+        rows.append(row)
     return rows
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(
-        buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n"
-    )
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-_RIS_TYPES = {
-    "journal-article": "JOUR",
-    "article": "JOUR",
-    "book": "BOOK",
-    "book-chapter": "CHAP",
-    "proceedings-article": "CONF",
-    "inproceedings": "CONF",
-    "dissertation": "THES",
-    "report": "RPRT",
-    "preprint": "JOUR",
-    "review": "JOUR",
-}
-_BIB_TYPES = {
-    "JOUR": "article",
-    "BOOK": "book",
-    "CHAP": "incollection",
-    "CONF": "inproceedings",
-    "THES": "phdthesis",
-    "RPRT": "techreport",
-}
-
-
-def _ris_type(record_type: str | None) -> str:
-    rt = (record_type or "").strip()
-    if re.fullmatch(r"[A-Z]{2,5}", rt):
-        return rt
-    return _RIS_TYPES.get(rt.lower(), "GEN")
-
-
-def to_ris(rows: list[dict[str, Any]]) -> str:
-    import rispy
-
-    entries = []
-    for r in rows:
-        e: dict[str, Any] = {
-            "type_of_reference": _ris_type(r["record_type"]),
-            "id": str(r["work_id"]),
-        }
-        if r["title"]:
-            e["title"] = r["title"]
-        if r["authors_list"]:
-            e["authors"] = r["authors_list"]
-        if r["year"]:
-            e["year"] = str(r["year"])
-        for key, col in (
-            ("doi", "doi"),
-            ("abstract", "abstract"),
-            ("secondary_title", "venue"),
-            ("language", "language"),
-        ):
-            if r[col]:
-                e[key] = str(r[col]).replace("\n", " ")
-        if r["url"]:
-            e["urls"] = [r["url"]]
-        if r["keywords_list"]:
-            e["keywords"] = r["keywords_list"]
-        entries.append(e)
-    return rispy.dumps(entries)
-
-
-def _bib_escape(value: Any) -> str:
-    text = str(value).replace("\n", " ")
-    for a, b in (
-        ("\\", "\\textbackslash "),
-        ("{", "\\{"),
-        ("}", "\\}"),
-        ("&", "\\&"),
-        ("%", "\\%"),
-        ("#", "\\#"),
-        ("_", "\\_"),
-        ("$", "\\$"),
-    ):
-        text = text.replace(a, b)
-    return text
-
-
-def to_bib(rows: list[dict[str, Any]]) -> str:
-    out = []
-    for r in rows:
-        kind = _BIB_TYPES.get(_ris_type(r["record_type"]), "misc")
-        fields: list[tuple[str, Any]] = [
-            ("title", r["title"]),
-            ("author", " and ".join(r["authors_list"]) if r["authors_list"] else None),
-            ("year", r["year"]),
-            (
-                "journal"
-                if kind == "article"
-                else "booktitle"
-                if kind != "misc"
-                else "howpublished",
-                r["venue"],
-            ),
-            ("doi", r["doi"]),
-            ("url", r["url"]),
-            ("abstract", r["abstract"]),
-            ("keywords", ", ".join(r["keywords_list"]) if r["keywords_list"] else None),
-            ("language", r["language"]),
-        ]
-        body = ",\n".join(
-            f"  {k} = {{{v if k in {'doi', 'url'} else _bib_escape(v)}}}"
-            for k, v in fields
-            if v not in (None, "")
+def record_rows(ws: Workspace) -> list[dict[str, Any]]:
+    """One row per record: where it came from (source, its id there, database, search, file)
+    and the work it belongs to now (the surviving work after merges)."""
+    return list(
+        ws.db.query(
+            """SELECT r.id AS record_id, COALESCE(w.merged_into, r.work_id) AS work_id,
+                      r.source, r.source_record_id, r.database, r.arm, r.search_id,
+                      s.file_name, r.title, r.year, r.doi, r.pmid
+               FROM records r LEFT JOIN searches s ON s.id = r.search_id
+               LEFT JOIN works w ON w.id = r.work_id ORDER BY r.id"""
         )
-        out.append(f"@{kind}{{work{r['work_id']},\n{body}\n}}\n")
-    return "\n".join(out)
+    )
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(
+    rows: list[dict[str, Any]], columns: tuple[str, ...] = CSV_COLUMNS, *, raw: bool = False
+) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow(row if raw else {k: neutralise(row.get(k)) for k in columns})
+    return buf.getvalue()
 
 
 def export(
@@ -245,14 +212,23 @@ def export(
     stage: str | None = None,
     decision: str | None = None,
     output: str | Path | None = None,
+    records: bool = False,
+    raw: bool = False,
 ) -> tuple[str, int]:
-    """Render the works in ``fmt``; write to ``output`` if given. Returns (text, number of works)."""
+    """Render the works (or with ``records`` every record's provenance, CSV only) in ``fmt``;
+    write to ``output`` if given. Returns (text, number of rows)."""
     if fmt not in EXPORT_FORMATS:
         raise ReviewError(
             f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}"
         )
-    rows = export_rows(ws, stage=stage, decision=decision)
-    text = {"csv": to_csv, "ris": to_ris, "bib": to_bib}[fmt](rows)
+    if records:
+        if fmt != "csv" or stage or decision:
+            raise ReviewError("--records exports every record as CSV (no --format/--decision)")
+        rows = record_rows(ws)
+        text = to_csv(rows, RECORD_COLUMNS, raw=raw)
+    else:
+        rows = export_rows(ws, stage=stage, decision=decision)
+        text = to_csv(rows, raw=raw) if fmt == "csv" else {"ris": to_ris, "bib": to_bib}[fmt](rows)
     if output is not None:
         p = Path(output)
         try:

@@ -7,7 +7,8 @@ from typing import Any
 
 from ...errors import FormatError
 from ...models import Record
-from .common import clean, doi_of, first, make_record
+from .common import clean, doi_of, first, id_from_links, make_record, pmid_of
+from .vendors import BIBTEX_EXTRA, BIBTEX_FIELDS
 
 _ENTRY_RE = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])", re.MULTILINE)
 _SPECIAL = {"comment", "string", "preamble"}
@@ -82,38 +83,62 @@ def _latex(value: Any) -> str | None:
     text = clean(value)
     if not text:
         return None
+    # escaped literals (as our exports write them) survive the brace stripping below
+    for literal, mark in _LITERALS:
+        text = text.replace(literal, mark)
     text = latex_to_unicode(text)
     text = re.sub(r"\\[a-zA-Z]+\s*\{([^{}]*)\}", r"\1", text)  # \emph{x} -> x
     text = text.replace("{", "").replace("}", "").replace("\\&", "&").replace("\\_", "_")
     text = text.replace("\\%", "%").replace("\\$", "$").replace("\\#", "#")
+    for literal, mark in _LITERALS:
+        text = text.replace(mark, literal[-1] if literal != "\\textbackslash " else "\\")
     return clean(text)
+
+
+_LITERALS = (("\\textbackslash ", "\ue000"), ("\\{", "\ue001"), ("\\}", "\ue002"))
 
 
 def to_record(entry: dict[str, Any]) -> Record:
     f = {k.lower(): v for k, v in entry.items()}
     kind = f.get("entrytype")
-    keywords = _latex(f.get("keywords") or f.get("author_keywords") or f.get("keyword"))
+
+    def get(name: str) -> str | None:
+        return _latex(first(*(f.get(k) for k in BIBTEX_FIELDS[name])))
+
+    keywords = get("keywords") or ""
     pages = _latex(f.get("pages"))
+    url = _latex(f.get("url"))
+    extra: dict[str, Any] = {}
+    for key, name in BIBTEX_EXTRA.items():
+        if value := _latex(f.get(key)):
+            extra[name] = re.split(r"\s+and\s+", value) if key == "editor" else value
+    isbn = _latex(f.get("isbn"))
     return make_record(
         title=_latex(f.get("title")),
         abstract=_latex(f.get("abstract")),
         authors=tuple(a for p in re.split(r"\s+and\s+", f.get("author") or "") if (a := _latex(p))),
         year=first(f.get("year"), f.get("date")),
-        doi=doi_of(_latex(f.get("doi")), _latex(f.get("url"))),
-        venue=_latex(
-            first(f.get("journal"), f.get("booktitle"), f.get("journaltitle"), f.get("series"))
-        ),
+        doi=doi_of(_latex(f.get("doi")), url),
+        venue=get("venue"),
         volume=_latex(f.get("volume")),
-        issue=_latex(f.get("number") or f.get("issue")),
+        issue=get("issue"),
         pages=pages.replace("--", "-") if pages else None,
         language=_latex(f.get("language")),
-        record_type=kind,
-        url=_latex(f.get("url")),
-        isbn=_latex(f.get("isbn")),
-        keywords=[k.strip() for k in re.split(r"[;,]", keywords or "") if k.strip()],
-        source_record_id=clean(f.get("id")),
+        record_type=get("record_type") or kind,
+        url=url,
+        isbn=isbn,
+        issn=get("issn"),
+        pmid=pmid_of(get("pmid"), *[k for k in [clean(f.get("id"))] if k and k.startswith("PMID")]),
+        keywords=[
+            k.strip() for k in re.split(";" if ";" in keywords else ",", keywords) if k.strip()
+        ],
+        source_record_id=first(
+            get("record_id"), id_from_links([url] if url else []), clean(f.get("id"))
+        ),
+        database=get("database"),
         raw=dict(entry),
         raw_format="bibtex",
+        extra=extra,
     )
 
 

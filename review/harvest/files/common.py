@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from ...models import Record, normalize_doi
+from .vendors import ID_IN_URL
 
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 _YYYYMMDD_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])(?!\d)")
 _WS_RE = re.compile(r"\s+")
+_PAGE_DASH = re.compile(r"\s*[-\u2010-\u2015]+\s*")
 
 
 def clean(value: Any) -> str | None:
@@ -81,7 +83,7 @@ def split_authors(value: Any, sep: str | None = None) -> tuple[str, ...]:
 def _comma_separated_names(text: str) -> bool:
     """'Smith A, Walter B' / 'Joseph Rottman, Erran Carmel' (not 'Smith, John')."""
     parts = [p.strip() for p in text.split(",")]
-    return len(parts) > 2 or all(len(p.split()) >= 2 for p in parts)
+    return all(len(p.split()) >= 2 for p in parts)  # 'Articlewriter, Laura, III' is one name
 
 
 def join_pages(start: Any, end: Any) -> str | None:
@@ -127,6 +129,22 @@ def pmid_of(*values: Any) -> str | None:
     return None
 
 
+ISSN_RE = re.compile(r"(?<![\w-])\d{4}-?\d{3}[\dXx](?![\w-])")
+
+
+ISBN_RE = re.compile(r"\b(?:\d[-\s]?){12}\d\b|\b(?:\d[-\s]?){9}[\dXx]\b")  # ISBN-13, -10
+
+
+def issn_of(*values: Any) -> str | None:
+    """Every ISSN in these values, upper case, once each, joined by '; ' ('2325-9671
+    (electronic)' -> '2325-9671'); the cleaned text when none looks like an ISSN."""
+    texts = [t for v in values for t in (v if isinstance(v, list | tuple) else [v]) if t]
+    found = [m.upper() for t in texts for m in ISSN_RE.findall(str(t))]
+    if found:
+        return "; ".join(dict.fromkeys(found))
+    return clean(texts[0]) if texts else None
+
+
 def pick(tags: dict[str, list[str]], order: tuple[str, ...]) -> list[str]:
     """The values of the first tag in ``order`` that has a non-empty value."""
     for tag in order:
@@ -159,14 +177,34 @@ def make_record(
             kw[key] = value or {}
         elif key == "abstract":
             kw[key] = clean_html(value)
+        elif key == "issn":
+            kw[key] = issn_of(value)
+        elif key == "pages":
+            kw[key] = _PAGE_DASH.sub("-", clean(value) or "") or None  # '1 - 10', '1–10' -> '1-10'
+        elif key == "pmid":
+            kw[key] = pmid_of(value)  # digits only: a CODEN in the wrong column is no PMID
         else:
             kw[key] = clean(value)
+    isbn = kw.get("isbn")
+    if isbn and ISSN_RE.search(isbn) and not ISBN_RE.search(isbn) and not kw.get("issn"):
+        kw["issn"], kw["isbn"] = issn_of(isbn), None  # '2277-9175 (Print)': an ISSN filed as ISBN
+    if not kw.get("pmid") and kw.get("url") and "pubmed" in kw["url"].lower():
+        kw["pmid"] = pmid_of(kw["url"])  # a PubMed link names the PMID, whatever the format
     return Record(
         title=clean_html(title),
         authors=tuple(a for a in authors if a),
-        keywords=tuple(dict.fromkeys(k for k in keywords if k)),
+        keywords=tuple(dict.fromkeys(c for k in keywords if (c := clean(k)))),
         affiliation_countries=tuple(dict.fromkeys(c.upper() for c in affiliation_countries if c)),
         raw=raw,
         raw_format=raw_format,
         **kw,
     )
+
+
+def id_from_links(links: list[str]) -> str | None:
+    for link in links:
+        for pattern, _vendor in ID_IN_URL:
+            m = re.search(pattern, link, re.IGNORECASE)
+            if m:
+                return m.group(1)
+    return None

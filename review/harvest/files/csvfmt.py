@@ -95,7 +95,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "pmid": ("pmid", "pubmed id", "pm"),
     "isbn": ("isbn", "isbns", "bn"),
+    "issn": ("issn", "sn", "eissn"),
+    "database": ("database",),
+    "publisher": ("publisher", "pu"),
+    "series": ("series",),
+    "pmcid": ("pmcid", "pmc"),
     "id": (
+        "source_record_id",
         "id",
         "record_id",
         "record id",
@@ -109,6 +115,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "an",
     ),
 }
+_FUNDING = "Funding Text 1"
+_NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")
 WOS_TAGS = {"pt", "au", "ti", "so", "py", "ut"}
 
 
@@ -177,7 +185,10 @@ def _springer_authors(value: str | None) -> tuple[str, ...]:
 def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
     def get(field: str) -> Any:
         col = cols.get(field)
-        return row.get(col) if col else None
+        value = row.get(col) if col else None
+        if isinstance(value, str) and value[:1] == "'" and value[1:2] in _NEUTRALISED:
+            return value[1:]  # a cell our CSV export made inert for spreadsheets ('=...)
+        return value
 
     authors_raw = get("authors")
     if fmt == "springer-csv":
@@ -185,7 +196,8 @@ def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
     else:
         authors = split_authors(authors_raw)
     kw_raw = clean(get("keywords"))
-    keywords = [k.strip() for k in re.split(r"[;|]", kw_raw or "") if k.strip()]
+    sep = ";" if ";" in (kw_raw or "") else r"[;|]"
+    keywords = [k.strip() for k in re.split(sep, kw_raw or "") if k.strip()]
     return make_record(
         title=get("title"),
         abstract=get("abstract"),
@@ -201,6 +213,9 @@ def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
         url=first(*as_list(get("url"))),
         pmid=get("pmid"),
         isbn=get("isbn"),
+        issn=get("issn"),
+        database=get("database"),
+        extra={k: v for k in ("publisher", "series", "pmcid") if (v := clean(get(k)))},
         keywords=keywords,
         source_record_id=first(clean(get("id")), clean(get("pmid"))),
         raw={k: v for k, v in row.items() if k is not None and v not in (None, "")},
@@ -250,23 +265,36 @@ def read_rows(
     fmt = generic if fmt == "csv" else fmt
     records: list[Record] = []
     ragged: list[str] = []
+    realigned = 0
     for n, values in enumerate(rows, 2):
         if not any(v.strip() for v in values):
             continue
-        if len(values) != len(header):
+        names = header
+        if len(values) > len(header) and _FUNDING in header:
+            # Scopus writes "Funding Text 2, 3 ..." values its header lacks: realign the row
+            i = header.index(_FUNDING) + 1
+            more = [f"Funding Text {j + 2}" for j in range(len(values) - len(header))]
+            names = [*header[:i], *more, *header[i:]]
+            realigned += 1
+        elif len(values) != len(header):
             ragged.append(f"row {n}: {len(values)} fields")
-        row: dict[str, Any] = dict(zip(header, values, strict=False))
-        if len(values) > len(header):  # Scopus sometimes adds a column the header lacks
-            row["_extra_fields"] = list(values[len(header) :])
+        row: dict[str, Any] = dict(zip(names, values, strict=False))
+        if len(values) > len(names):
+            row["_extra_fields"] = list(values[len(names) :])
         records.append(row_record(row, cols, fmt))
     if not records:
         raise FormatError("no data rows", path=path)
+    if realigned and warnings is not None:
+        warnings.append(
+            f"{path}: {realigned} row(s) carry more 'Funding Text' columns than the header "
+            f"names (a Scopus export quirk); realigned"
+        )
     if ragged and warnings is not None:
-        more = f" (and {len(ragged) - 10} more)" if len(ragged) > 10 else ""
+        rest = f" (and {len(ragged) - 10} more)" if len(ragged) > 10 else ""
         warnings.append(
             f"{path}: {len(ragged)} ragged row(s), the header has {len(header)} fields: "
             + "; ".join(ragged[:10])
-            + more
+            + rest
             + " - short rows leave later columns empty, long rows' extra fields are kept in raw"
         )
     return records, fmt, source

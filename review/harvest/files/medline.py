@@ -91,21 +91,13 @@ def medline_record(f: Fields) -> Record:
         record_type=one("record_type"),
         url=url,
         keywords=[k.lstrip("*") for t in MEDLINE_FIELDS["keywords"] for k in f.get(t, [])],
-        issn=_issn(pick(f, MEDLINE_FIELDS["issn"])),
+        issn=pick(f, MEDLINE_FIELDS["issn"]),
         isbn=one("isbn"),
         extra={key: v[0] for tag, key in MEDLINE_EXTRA.items() if (v := f.get(tag))},
         source_record_id=one("record_id"),
         raw=f,
         raw_format="medline",
     )
-
-
-def _issn(values: list[str]) -> str | None:
-    """The first ISSN of 'IS  - 1234-5678 (Electronic)' lines (the linking ISSN comes last)."""
-    for v in values:
-        if m := re.search(r"\b\d{4}-\d{3}[\dXx]\b", v):
-            return m.group(0).upper()
-    return None
 
 
 def read_medline(text: str, path: str) -> list[Record]:

@@ -8,9 +8,12 @@ from typing import Any
 from ...errors import FormatError
 from ...models import Record
 from .common import (
+    ISBN_RE,
+    ISSN_RE,
     clean,
     doi_of,
     first,
+    id_from_links,
     join_pages,
     make_record,
     pick,
@@ -20,7 +23,6 @@ from .common import (
 )
 from .vendors import (
     DATABASE_NAMES,
-    ID_IN_URL,
     OVID_DATABASES,
     PROVIDER_DATABASES,
     RIS_BOOK_TYPES,
@@ -30,7 +32,8 @@ from .vendors import (
     RIS_TYPE_FIELDS,
 )
 
-ISSN_RE = re.compile(r"\b\d{4}-?\d{3}[\dXx]\b")
+# "Griffiths RR, Johnson MW, Carducci MA": surname + initials, comma-separated, on one line
+_VANCOUVER_LIST = re.compile(r"[^\W\d][\w'\- ]*? [A-Z]{1,3}(?:, [^\W\d][\w'\- ]*? [A-Z]{1,3})+")
 _TAG_RE = re.compile(r"^([A-Z][A-Z0-9])\s{0,3}-(?:\s(.*)|\s*)$")
 
 
@@ -114,15 +117,6 @@ def database_name(text: str | None) -> str | None:
     return next((name for key, name in DATABASE_NAMES if key in low), text)
 
 
-def id_from_links(links: list[str]) -> str | None:
-    for link in links:
-        for pattern, _vendor in ID_IN_URL:
-            m = re.search(pattern, link, re.IGNORECASE)
-            if m:
-                return m.group(1)
-    return None
-
-
 def to_record(tags: dict[str, list[str]]) -> Record:
     """One RIS record ({tag: [values]}) mapped through the vendor tables in ``vendors.py``."""
     ty = (pick_text(tags, ("TY",)) or "GEN").upper()
@@ -135,10 +129,12 @@ def to_record(tags: dict[str, list[str]]) -> Record:
     doi = doi_of(pick(tags, table["doi"])) or doi_of(*[u for u in links if "doi" in u.lower()])
     database = _database(tags)
     authors = pick(tags, table["authors"])
-    if len(authors) == 1:  # CENTRAL writes every author on one A1 line: "Griffiths RR, Johnson MW"
-        authors = list(split_authors(authors[0]))
+    if len(authors) == 1 and _VANCOUVER_LIST.fullmatch(authors[0]):
+        authors = list(split_authors(authors[0], ","))  # CENTRAL: "Griffiths RR, Johnson MW"
     accession = text("record_id")
-    pmid = pmid_of(*pick(tags, table["pmid"]))
+    pmid = pmid_of(
+        *[v for t in table["pmid"] for v in tags.get(t, []) if t != "U1" or v.startswith("PMID")]
+    )
     pmid = pmid or pmid_of(*[a for a in [accession] if a and a.upper().startswith("PMID")])
     if pmid is None and accession and database in {"MEDLINE", "PubMed"}:
         pmid = pmid_of(accession)  # Ovid MEDLINE and PubMed accession numbers are PMIDs
@@ -152,9 +148,10 @@ def to_record(tags: dict[str, list[str]]) -> Record:
         extra.pop("series", None)
         if series := text("series"):
             extra["series"] = series
-    sn = text("issn")
-    if sn and ty not in RIS_BOOK_TYPES and (m := ISSN_RE.search(sn)):
-        sn = m.group(0).upper()  # "2325-9671 (electronic)" -> "2325-9671"
+    sns = pick(tags, table["issn"])  # SN holds an ISSN or an ISBN, whatever the type says
+    isbns = [v for v in sns if ISBN_RE.search(v)]
+    issns = [v for v in sns if v not in isbns and (ISSN_RE.search(v) or ty not in RIS_BOOK_TYPES)]
+    isbns += [v for v in sns if v not in isbns and v not in issns]
     return make_record(
         title=text("title"),
         abstract=text("abstract"),
@@ -170,8 +167,8 @@ def to_record(tags: dict[str, list[str]]) -> Record:
         record_type=ty,
         url=first(*[u for u in links if "doi.org" not in u.lower()], *links),
         keywords=[k for t in ("KW", "DE") for v in tags.get(t, []) if (k := clean(v))],
-        isbn=sn if ty in RIS_BOOK_TYPES else None,
-        issn=sn if ty not in RIS_BOOK_TYPES else None,
+        isbn="; ".join(isbns) or None,
+        issn=issns,
         source_record_id=first(accession, id_from_links(links), text("export_id")),
         database=database,
         raw=tags,

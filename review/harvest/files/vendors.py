@@ -33,17 +33,17 @@ RIS_FIELDS: dict[str, tuple[str, ...]] = {
     "export_id": ("ID",),  # a reference manager's own number: used only when nothing better
     "database": ("DB",),  # DP is the provider (Ovid Technologies, EBSCOhost), not a database
     "pmcid": ("C2",),
-    "pmid": ("PMID", "PM"),
+    "pmid": ("PMID", "PM", "U1"),  # U1 only as "PMID:<id>" (our exports' custom tag)
 }
 # Fields that a reference type reads differently (chapters: book title in T2, series in T3).
 RIS_TYPE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "CHAP": {"venue": ("T2", "BT", "JF"), "series": ("T3",)},
     "ECHAP": {"venue": ("T2", "BT", "JF"), "series": ("T3",)},
-    "BOOK": {"venue": ("T3", "T2"), "series": ("T3",)},
-    "EBOOK": {"venue": ("T3", "T2"), "series": ("T3",)},
+    "BOOK": {"venue": ("T2", "T3"), "series": ("T3",)},
+    "EBOOK": {"venue": ("T2", "T3"), "series": ("T3",)},
     "CONF": {"venue": ("T2", "BT", "JF", "JO")},
     "CPAPER": {"venue": ("T2", "BT", "JF", "JO")},
-    "THES": {"venue": ("PB", "T2")},
+    "THES": {"venue": ("T2", "PB")},
 }
 RIS_BOOK_TYPES = frozenset({"BOOK", "CHAP", "EBOOK", "ECHAP", "EDBOOK"})
 # Tags kept in Record.extra (and written back by exports) under these names.
@@ -60,7 +60,9 @@ RIS_EXTRA: dict[str, str] = {
     "N1": "notes",
     "ST": "short_title",
 }
-RIS_LIST_TAGS = frozenset({"AU", "A1", "A2", "A3", "A4", "KW", "UR", "L1", "L2", "N1", "AD", "DE"})
+RIS_LIST_TAGS = frozenset(
+    {"AU", "A1", "A2", "A3", "A4", "KW", "UR", "L1", "L2", "N1", "AD", "DE", "SN", "U3"}
+)
 
 # Ovid names each record's database in the D= parameter of its links (L2/UR). Prefixes of
 # the segment codes (emed22, med27, psyc7 ...), longest first wins.
@@ -154,6 +156,36 @@ MEDLINE_FIELDS: dict[str, tuple[str, ...]] = {
     "record_id": ("PMID", "OID", "AN"),
 }
 MEDLINE_EXTRA: dict[str, str] = {"PMC": "pmcid", "PL": "place", "PB": "publisher"}
+
+# BibTeX (bibtexparser; field names lower-cased) ---------------------------------------------
+BIBTEX_FIELDS: dict[str, tuple[str, ...]] = {
+    "venue": (
+        "journal",
+        "booktitle",
+        "journaltitle",
+        "howpublished",
+        "school",
+        "institution",
+        "series",
+    ),
+    "issue": ("number", "issue"),
+    "issn": ("issn", "eissn"),
+    "pmid": ("pmid",),
+    # our exports' custom field, WoS "unique-id", Scopus "eid", then the citation key
+    "record_id": ("source_record_id", "unique-id", "eid"),
+    "record_type": ("record_type",),  # our exports keep the vendor's type; else the entry type
+    "database": ("database",),
+    "keywords": ("keywords", "author_keywords", "keyword"),
+}
+BIBTEX_EXTRA: dict[str, str] = {
+    "publisher": "publisher",
+    "address": "place",
+    "edition": "edition",
+    "series": "series",
+    "editor": "editors",
+    "pmcid": "pmcid",
+    "institution": "institution",
+}
 
 # Links that carry a vendor's record id (Scopus keeps its EID only inside the UR link).
 ID_IN_URL: tuple[tuple[str, str], ...] = (
