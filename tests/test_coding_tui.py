@@ -139,3 +139,29 @@ async def test_code_twenty_works_keyboard_only_and_synthesis_follows(
     assert before.n_codes != after.n_codes
     assert "20 confirmed by a reviewer" in (tmp_path / "after" / "report.html").read_text("utf-8")
     ws.close()
+
+
+async def test_conflicts_view_resolves_like_screening(db: Path) -> None:
+    ws = Workspace.open(db)
+    a, b = select(ws, "all").work_ids[:2]
+    store.record(ws, a, "challenges", "ana", ["economic", "governance"])
+    store.record(ws, a, "challenges", "ben", ["economic"])
+    store.record(ws, b, "challenges", "ana", ["economic"])
+    store.record(ws, b, "challenges", "ben", ["economic"])  # agreed: no conflict
+    ws.close()
+    app = CodingApp(db, reviewer="lead", conflicts=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.works == [a]
+        text = form_text(app)
+        assert "ana: governance, economic · ben: economic" in text
+        assert "coders disagree" in text
+        assert "5 [x] economic" in text and "3 [ ] governance" in text
+        await pilot.press("3", "enter")  # the resolver keeps governance
+        await pilot.pause()
+    ws = Workspace.open(db)
+    assert store.conflicts(ws, "challenges") == []
+    c = store.confirmed(ws, "challenges")[(a, "challenges")]
+    assert c.resolved and c.reviewers == ("lead",) and c.value == ["governance", "economic"]
+    assert [r.origin for r in store.history(ws, a) if r.reviewer == "lead"][-1] == "resolution"
+    ws.close()

@@ -29,9 +29,10 @@ def quote(evidence: str | None) -> str:
 class FieldState:
     field: CodingField
     value: Any = None  # list of codes (choice, countries), str (text), float (number)
-    source: str = "empty"  # empty | suggested | draft | confirmed
+    source: str = "empty"  # empty | suggested | draft | confirmed | conflict
     suggestions: dict[str, dict[str, Any]] = dc_field(default_factory=dict)  # value -> row
     run_id: int | None = None
+    others: dict[str, Any] = dc_field(default_factory=dict)  # coders' values (resolving)
 
     def toggle(self, code: str) -> list[str]:
         """The value after toggling ``code`` (a single field keeps one option)."""
@@ -76,3 +77,11 @@ def load(
             st.source = "suggested"
         out.append(st)
     return out
+
+
+def agreed(values: list[Any]) -> Any:
+    """What every coder chose: the common options of list values, else the shared value."""
+    if values and all(isinstance(v, list) for v in values):
+        common = set(values[0]).intersection(*map(set, values[1:]))
+        return [c for c in values[0] if c in common]
+    return values[0] if values and all(v == values[0] for v in values) else None

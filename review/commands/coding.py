@@ -125,13 +125,14 @@ def _parse_set(values: tuple[str, ...]) -> list[tuple[str, Any]]:
 @click.option("--resolve", is_flag=True, help="With --set: settle a conflict (you resolve it).")
 @click.option("--undo", is_flag=True, help="Undo your latest coding change.")
 @click.option("--history", is_flag=True, help="Print the coding log (of --work, if given).")
+@click.option("--conflicts", is_flag=True, help="Resolve works whose coders disagree (in the app).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output for --history.")
 @reviewer_option
 @db_option
 def code(
     stage: str | None, field_name: str | None, work_id: int | None, sets: tuple[str, ...],
-    draft: bool, resolve: bool, undo: bool, history: bool, as_json: bool, reviewer: str,
-    db_path: str,
+    draft: bool, resolve: bool, undo: bool, history: bool, conflicts: bool, as_json: bool,
+    reviewer: str, db_path: str,
 ) -> None:  # fmt: skip
     """Code works in the terminal: the text beside the codebook form.
 
@@ -142,6 +143,10 @@ def code(
     Enter confirms the work and moves on, u undoes, h shows the history,
     ←/→ move between works, ? help, q quit. Every change is saved at once
     in an append-only log (a crash or kill -9 loses nothing).
+
+    --conflicts: the works whose coders disagree, each coder's codes shown
+    above the options and their common codes ticked; Enter records your
+    resolution (as review code --work ID --set ... --resolve does).
 
     \b
     Scripts: review code --work 12 --set challenges=economic,governance
@@ -191,7 +196,7 @@ def code(
     ws.close()
     from ..screen.tui.coding import CodingApp
 
-    CodingApp(db_path, reviewer=reviewer, stage=stage, field=field_name).run()
+    CodingApp(db_path, reviewer=reviewer, stage=stage, field=field_name, conflicts=conflicts).run()
 
 
 @click.command()

@@ -87,8 +87,19 @@ class CodingForm(Static):
             f = st.field
             mark = "▶ " if i == current else "  "
             t.append(f"{mark}{f.label}", style="bold reverse" if i == current else "bold")
-            tag = {"suggested": " (suggested)", "draft": " (draft)", "confirmed": " ✓ confirmed"}
+            tag = {
+                "suggested": " (suggested)",
+                "draft": " (draft)",
+                "confirmed": " ✓ confirmed",
+                "conflict": " (coders disagree: their common codes are ticked)",
+            }
             t.append(tag.get(st.source, "") + "\n", style="italic")
+            if st.others:
+                coders = " · ".join(
+                    f"{who}: {', '.join(v) if isinstance(v, list) else v}"
+                    for who, v in st.others.items()
+                )
+                t.append(f"   {coders}\n", style="magenta")
             if f.choice:
                 for n, code in enumerate(f.codes, start=1):
                     on = code in (st.value or [])
@@ -130,6 +141,7 @@ class CodingApp(ReviewApp):
         reviewer: str | None = None,
         stage: str | None = None,
         field: str | None = None,
+        conflicts: bool = False,
     ) -> None:
         super().__init__(db_path)
         self.reviewer = reviewer or default_reviewer()
@@ -149,7 +161,15 @@ class CodingApp(ReviewApp):
         self.current_field = 0
         self.changes: list[int] = []  # log rows this session wrote (undo stack)
         self.confirmed_count = len(done & set(self.works))
-        self.sub_title = f"{self.reviewer} · {self.scope.description}"
+        self.resolving = conflicts
+        self.conflict_codes: dict[tuple[int, str], dict[str, Any]] = {}
+        if conflicts:  # the works whose coders disagree; the reviewer resolves them
+            rows = store.conflicts(self.ws, field)
+            self.conflict_codes = {(c["work_id"], c["field"]): c["codes"] for c in rows}
+            self.works = sorted({c["work_id"] for c in rows})
+            self.pos = 0
+        what = "resolving conflicts" if conflicts else self.scope.description
+        self.sub_title = f"{self.reviewer} · {what}"
         if self.proto is not None:
             self.use_keys(self.proto.keys)
 
@@ -177,6 +197,12 @@ class CodingApp(ReviewApp):
             self.query_one(CodingForm).update("")
             return
         self.states = coding_form.load(self.ws, wid, self.reviewer, self.fields)
+        for st in self.states:
+            codes = self.conflict_codes.get((wid, st.field.name))
+            if codes:
+                st.others = codes
+                if st.source in ("empty", "suggested"):
+                    st.value, st.source = coding_form.agreed(list(codes.values())), "conflict"
         self.current_field = min(self.current_field, len(self.states) - 1)
         work = self.ws.db.execute(
             "SELECT id, title, year, venue FROM works WHERE id = ?", [wid]
@@ -230,8 +256,9 @@ class CodingApp(ReviewApp):
         assert wid is not None
 
         def fn(ws: Any) -> int:
+            origin = "resolution" if self.resolving and status == "confirmed" else "tui"
             return store.record(
-                ws, wid, st.field.name, self.reviewer, value, status, "tui", st.run_id,
+                ws, wid, st.field.name, self.reviewer, value, status, origin, st.run_id,
                 self.scope.stage, proto=self.proto,
             )  # fmt: skip
 
@@ -261,6 +288,8 @@ class CodingApp(ReviewApp):
             return
         was = all(st.source == "confirmed" for st in self.states)
         for st in self.states:
+            if self.resolving and not st.others:
+                continue  # resolving: only the fields in conflict
             value = st.value if st.value is not None or not st.field.choice else []
             if st.field.choice or value is not None:
                 self._save(st, value, "confirmed")
@@ -278,6 +307,8 @@ class CodingApp(ReviewApp):
         self.show_work()
 
     def _is_confirmed(self, i: int) -> bool:
+        if self.resolving:
+            return False
         codes = store.work_codes(self.ws, self.works[i], self.reviewer)
         return bool(codes) and all(c.status == "confirmed" for c in codes.values())
 
