@@ -17,7 +17,6 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widget import Widget
 
 from ...share.agreement import visible_decisions
@@ -89,9 +88,6 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self.ranker = RankProcess(start=order == "relevance")  # spawned before the app runs
         self.ranked = 0  # rankings applied (tests and the benchmark wait on it)
         self._rank_busy = self._rank_dirty = False
-        self._progress_busy = self._progress_dirty = False
-        self._stop_busy = self._stop_dirty = False
-        self._stop_timer: Timer | None = None
         self.stop_delay = STOP_DELAY
         self.merges = MergeWatch.start(self.ws)
         self.sub_title = f"{self.stage} · {self.reviewer}"
@@ -107,11 +103,17 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield RecordView(id="record")
-                yield ProgressPanel(id="progress")
+                yield ProgressPanel(
+                    self.db_path, self.stage, self.reviewer, self.stop_delay, id="progress"
+                )
             yield CriteriaPanel(id="criteria")
 
     def scroll_target(self) -> Widget | None:
         return self.query_one(RecordView)
+
+    def refresh_progress(self) -> None:
+        """Counts, then (after a pause) the stopping estimate: the panel's own workers."""
+        self.query_one(ProgressPanel).refresh_counts()
 
     def on_mount(self) -> None:
         self.query_one(CriteriaPanel).set_protocol(self.proto)

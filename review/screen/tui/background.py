@@ -1,4 +1,5 @@
-"""Background work of the screening app: progress, the stopping estimate, ranking, PDF attach.
+"""Background work of the screening app: ranking and PDF attach (progress and the stopping
+estimate are the progress panel's own workers, ``progress.py``).
 
 Each worker runs in a thread with its own SQLite connection (``Workspace.open``) and posts its
 result back to the app with ``call_from_thread``; the app's main connection is never shared.
@@ -10,17 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
-from textual.timer import Timer
 
 from ...errors import ReviewError
 from ...store import Workspace
 from .. import actions
-from ..queue import ScreenQueue, progress, ranked_ids
+from ..queue import ScreenQueue, ranked_ids
 from .ranker import RankProcess
-from .widgets import ProgressPanel
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -40,12 +39,6 @@ class BackgroundMixin(_Base):
     seed: int
     queue: ScreenQueue
     current: int | None
-    stop_delay: float
-    _progress_busy: bool
-    _progress_dirty: bool
-    _stop_busy: bool
-    _stop_dirty: bool
-    _stop_timer: Timer | None
     ranker: RankProcess
     ranked: int
     _rank_busy: bool
@@ -53,73 +46,6 @@ class BackgroundMixin(_Base):
 
     def show(self, work_id: int | None) -> None:  # provided by ScreenApp
         raise NotImplementedError
-
-    def refresh_progress(self) -> None:
-        """Counts after every action, one count at a time: requests made while one runs
-        collapse into one more run, so fast keys never pile up threads beside the key path."""
-        if self._progress_busy:
-            self._progress_dirty = True
-        else:
-            self._progress_busy, self._progress_dirty = True, False
-            self._count_progress()
-
-    @work(thread=True, group="progress")
-    def _count_progress(self) -> None:
-        try:
-            ws = Workspace.open(self.db_path)
-            try:
-                p = progress(ws, self.stage, self.reviewer)
-            finally:
-                ws.close()
-        except Exception:
-            self.call_from_thread(self._progress_failed)
-            raise
-        self.call_from_thread(self._set_progress, p)
-
-    def _progress_failed(self) -> None:
-        self._progress_busy = False
-
-    def _set_progress(self, p: dict[str, Any]) -> None:
-        self._progress_busy = False
-        if self._progress_dirty:
-            self.refresh_progress()
-        self.query_one(ProgressPanel).show_counts(p)
-        # the estimate is slow (it refits a model): wait for a pause in the reviewer's keys
-        if self._stop_timer is not None:
-            self._stop_timer.stop()
-        self._stop_timer = self.set_timer(self.stop_delay, self._start_stopping)
-
-    def _start_stopping(self) -> None:
-        self._stop_timer = None
-        if self._stop_busy:
-            self._stop_dirty = True
-        else:
-            self._stop_busy, self._stop_dirty = True, False
-            self.refresh_stopping()
-
-    @work(thread=True, group="stopping")
-    def refresh_stopping(self) -> None:
-        stop: dict[str, Any] | None = None
-        try:
-            from ..stopping import stopping_status
-        except ImportError:
-            stopping_status = None  # type: ignore[assignment]
-        if stopping_status is not None:
-            ws = Workspace.open(self.db_path)
-            try:
-                stop = stopping_status(ws, self.stage, reviewer=self.reviewer)
-            except ReviewError as e:
-                stop = {"message": str(e)}
-            finally:
-                ws.close()
-        self.call_from_thread(self._set_stopping, stop)
-
-    def _set_stopping(self, stop: dict[str, Any] | None) -> None:
-        self._stop_busy = False
-        self.query_one(ProgressPanel).show_stopping(stop)
-        if self._stop_dirty:
-            self._stop_busy, self._stop_dirty = True, False
-            self.refresh_stopping()
 
     def request_rank(self) -> None:
         """Re-rank in the background; requests made while one runs collapse into one more run."""

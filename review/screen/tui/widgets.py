@@ -1,4 +1,5 @@
-"""Widgets of the screening app, grouped by area: the record, the criteria, progress, prompts."""
+"""Widgets of the screening app, grouped by area: the record, the criteria, prompts (the progress
+panel, which owns its workers, lives in ``progress.py`` and is re-exported here)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...protocol import Protocol
 from ..highlight import keyword_spans
+from .progress import ProgressPanel
+
+__all__ = [
+    "CriteriaPanel", "ProgressPanel", "PromptScreen", "ReasonScreen", "RecordView",
+    "SearchResults", "ask_reason", "highlighted",
+]  # fmt: skip
 
 
 def highlighted(
@@ -146,72 +153,6 @@ class CriteriaPanel(Static):
             t.append(f" {i} {c.code} ", style="bold red")
             t.append(f"{c.text}\n")
         self.update(t)
-
-
-class ProgressPanel(Vertical):
-    """Screened / remaining, decisions per outcome and reason, and the stopping estimate.
-
-    The panel owns what it shows: the latest counts and the latest estimate arrive separately
-    (from two workers) through ``show_counts`` / ``show_stopping``; each redraws with the other's
-    last value."""
-
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.counts: dict[str, Any] | None = None
-        self.stopping: dict[str, Any] | None = None
-
-    def compose(self) -> ComposeResult:
-        yield ProgressBar(id="progress-bar", show_eta=False)
-        yield Static("computing progress…", id="progress-text")
-
-    def show_counts(self, p: dict[str, Any]) -> None:
-        self.counts = p
-        self._draw()
-
-    def show_stopping(self, stop: dict[str, Any] | None) -> None:
-        self.stopping = stop
-        if self.counts is not None:
-            self._draw()
-
-    def set_progress(self, p: dict[str, Any], stop: dict[str, Any] | None) -> None:
-        self.counts, self.stopping = p, stop
-        self._draw()
-
-    def _draw(self) -> None:
-        p, stop = self.counts, self.stopping
-        if p is None:
-            return
-        bar = self.query_one(ProgressBar)
-        total = p["screened"] + p["remaining"]
-        bar.update(total=max(total, 1), progress=p["screened"])
-        reasons = " ".join(f"{k} {v}" for k, v in p["excluded_by_reason"].items())
-        t = Text()
-        t.append(f"{p['stage']} · screened {p['screened']} / remaining {p['remaining']}")
-        if p.get("not_retrieved"):
-            t.append(f" · not retrieved {p['not_retrieved']}")
-        t.append(f"\ninclude {p['include']} · maybe {p['maybe']} · exclude {p['exclude']}")
-        if reasons:
-            t.append(f" ({reasons})")
-        if stop:
-            est = stop.get("est_relevant_remaining")
-            rec = stop.get("estimated_recall")
-            t.append(
-                f"\nest. relevant unseen {'-' if est is None else round(est, 1)}"
-                f" · recall {'-' if rec is None else f'{rec:.2f}'}"
-                f" · stop? {'yes' if stop.get('should_stop') else 'no'}"
-            )
-            if stop.get("message"):
-                t.append(f"\n{stop['message']}", style="italic")
-            if "assumes" in stop:
-                from ..stopping import describe
-
-                t.append(f"\n{describe(stop)}", style="dim")
-        self.query_one("#progress-text", Static).update(t)
-
-    @property
-    def text(self) -> str:
-        content = self.query_one("#progress-text", Static).content
-        return content.plain if isinstance(content, Text) else str(content)
 
 
 class PromptScreen(ModalScreen[str | None]):
