@@ -18,6 +18,8 @@ def _report(result: Any, what: str) -> None:
     )
     for path, message in result.failed:
         click.secho(f"skipped bad file {path}: {message}", fg="yellow", err=True)
+    for warning in getattr(result, "warnings", []):
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
 @click.command("add-pdf")
@@ -44,9 +46,12 @@ def add_pdf(
 ) -> None:
     """Add PDF reports (files or folders) as gray literature.
 
-    Text, page count, metadata, title, year, DOI, ISBN and language are extracted; each file is
-    copied into the workspace's file store (by SHA-256), so adding the same file twice does nothing.
-    A corrupt or encrypted PDF stops the batch and changes nothing, unless --skip-bad.
+    Text, page count, metadata, title, year, DOI, ISBN and language are extracted (DOI, year and
+    ISBN from the metadata and first pages only, never a reference list; the abstract from an
+    Abstract/Summary heading; degree and institution for theses). Pages without a text layer are
+    reported, and read by OCR when Tesseract is installed. Each file is copied into the
+    workspace's file store (by SHA-256), so adding the same file twice does nothing. A corrupt or
+    encrypted PDF stops the batch and changes nothing, unless --skip-bad.
     """
     from ..harvest.pdf import add_pdfs
 

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, HarvestError
-from ..models import Record, normalize_doi
-from ..store.records import add_records, start_search
+from ..models import Record
 from ..store.workspace import Workspace
 from . import documents as docs
+from .batch import AddResult, BatchSpec, ReadDocument, add_documents, resolve_source
+from .pdf_fields import document_doi, document_kind, front_matter, front_year, section_abstract
 
 DEFAULT_SOURCE = "PDF reports"
-_DOI_TEXT_RE = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+", re.I)
+__all__ = ["AddResult", "PdfDocument", "add_pdfs", "pdf_record", "read_pdf"]
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,12 @@ class PdfDocument:
     isbn: str | None
     language: str | None
     authors: tuple[str, ...] = ()
+    kind: dict[str, str] = field(default_factory=dict)  # record_type, degree, institution
+    warnings: tuple[str, ...] = ()  # no text layer, title from the file name
 
     @property
     def text(self) -> str:
         return "\n\f".join(self.pages)
-
-
-@dataclass
-class AddResult:
-    """What one gray-literature batch did (also logged as a ``searches`` row)."""
-
-    search_id: int | None = None
-    added: list[int] = field(default_factory=list)  # record ids
-    duplicates: list[str] = field(default_factory=list)  # file paths already stored
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
-    found: int = 0
 
 
 def _fitz() -> Any:
@@ -86,9 +78,15 @@ def read_pdf(path: str | Path) -> PdfDocument:
         if doc.page_count == 0:
             raise FormatError("corrupt PDF: no readable pages", path=str(p))
         pages: list[str] = []
+        no_text: list[int] = []
         for i in range(doc.page_count):
             try:
-                pages.append(_clean_page(doc.load_page(i).get_text("text")))
+                page = doc.load_page(i)
+                text = _clean_page(page.get_text("text"))
+                if sum(c.isalnum() for c in text) < 3:
+                    no_text.append(i)
+                    text = _ocr(page) or text
+                pages.append(text)
             except Exception as e:  # noqa: BLE001
                 raise FormatError(
                     f"cannot read page: {e}", path=str(p), where=f"page {i + 1}"
@@ -101,24 +99,48 @@ def read_pdf(path: str | Path) -> PdfDocument:
     finally:
         doc.close()
     text = "\n".join(pages)
-    first = "\n".join(pages[:2])
     title = _plausible_title(meta.get("title"), p) or heading
-    doi_m = _DOI_TEXT_RE.search(text)
-    year = docs.find_year(pages[0]) or docs.find_year(text) or _meta_year(meta)
     author = meta.get("author", "")
     authors = (author,) if author and _plausible_title(author, p) and len(author) > 8 else ()
+    warnings = []
+    if no_text:
+        how = "read by OCR (Tesseract)" if _tesseract() else "install Tesseract to OCR them"
+        warnings.append(f"no text layer: {len(no_text)} of {len(pages)} pages ({how})")
+    if title is None:
+        warnings.append(
+            "no title in the metadata or on the first page: title taken from the file name"
+        )
     return PdfDocument(
         path=p,
         sha256=docs.sha256_file(p),
         pages=tuple(pages),
         metadata=meta,
         title=title,
-        year=year,
-        doi=normalize_doi(doi_m.group(0)) if doi_m else None,
-        isbn=docs.find_isbn(first) or docs.find_isbn(text),
+        year=front_year(pages, docs.find_year) or _meta_year(meta),
+        doi=document_doi(meta, pages),
+        isbn=docs.find_isbn(front_matter(pages, 3)),
         language=docs.detect_language(text),
         authors=authors,
+        kind=document_kind(pages),
+        warnings=tuple(warnings),
     )
+
+
+def _tesseract() -> bool:
+    import shutil
+
+    return shutil.which("tesseract") is not None
+
+
+def _ocr(page: Any) -> str | None:
+    """OCR text of an image-only page through PyMuPDF + Tesseract, when Tesseract is installed."""
+    if not _tesseract():
+        return None
+    try:
+        tp = page.get_textpage_ocr(full=True, dpi=200)
+        return _clean_page(page.get_text("text", textpage=tp)) or None
+    except Exception:  # noqa: BLE001 - OCR is optional: no tessdata, unsupported image
+        return None
 
 
 def _clean_page(text: str) -> str:
@@ -193,8 +215,10 @@ def _largest_text(page: Any) -> str | None:
 
 
 def pdf_record(pdf: PdfDocument, *, url: str | None = None) -> Record:
-    text = pdf.text
-    abstract = _abstract(text)
+    """The record of a PDF: the abstract is the Abstract/Summary section when there is one, else
+    the first prose of the front pages; theses and reports keep degree and institution."""
+    abstract = section_abstract(pdf.pages) or _abstract(front_matter(pdf.pages, 4))
+    kind = {k: v for k, v in pdf.kind.items() if k != "record_type"}
     return Record(
         title=pdf.title or pdf.path.stem,
         abstract=abstract,
@@ -203,13 +227,13 @@ def pdf_record(pdf: PdfDocument, *, url: str | None = None) -> Record:
         doi=pdf.doi,
         isbn=pdf.isbn,
         language=pdf.language,
-        record_type="report",
+        record_type=pdf.kind.get("record_type", "report"),
         url=url,
         source_record_id=url or pdf.path.name,
         file_sha256=pdf.sha256,
         raw={**pdf.metadata, "file_name": pdf.path.name},
         raw_format="pdf-metadata",
-        extra={"pages": len(pdf.pages), "file_name": pdf.path.name},
+        extra={"pages": len(pdf.pages), "file_name": pdf.path.name, **kind},
     )
 
 
@@ -243,87 +267,52 @@ def add_pdfs(
     url: str | None = None,
     skip_bad: bool = False,
 ) -> AddResult:
-    """Add PDFs (files or folders) to the "other" arm as one logged batch.
+    """Add PDFs (files or folders) to the "other" arm as one logged batch (see batch.py).
 
-    Every file is read before anything is written. Bad files raise ``FormatError`` (naming each
-    one) and nothing is stored, unless ``skip_bad``: then the good files are stored and the bad ones
-    returned in ``failed``. A file whose SHA-256 is already stored adds no second record.
+    Bad files raise ``FormatError`` (naming each one) and nothing is stored, unless ``skip_bad``.
+    A file whose SHA-256 is already stored adds no second record. Image-only pages are reported
+    in ``warnings`` (and read by OCR when Tesseract is installed).
     """
     files = docs.iter_files(paths, (".pdf",))
     if not files:
         raise HarvestError("no PDF files found", path=", ".join(map(str, paths)))
     if url and len(files) > 1:
         raise HarvestError("--url names one document; give one PDF with it")
-    result = AddResult()
-    parsed: list[PdfDocument] = []
-    errors: list[FormatError] = []
-    for f in files:
-        try:
-            parsed.append(read_pdf(f))
-        except FormatError as e:
-            errors.append(e)
-            result.failed.append((str(f), str(e)))
-    if errors and not skip_bad:
-        if len(errors) == 1:
-            raise errors[0]
-        listing = "; ".join(msg for _, msg in result.failed)
-        raise FormatError(
-            f"{len(result.failed)} of {len(files)} PDFs are bad ({listing}); "
-            "fix or remove them, or use --skip-bad to add the good ones"
+
+    def read(f: Path) -> ReadDocument:
+        pdf = read_pdf(f)
+        return ReadDocument(
+            path=pdf.path,
+            sha256=pdf.sha256,
+            record=pdf_record(pdf, url=url),
+            kind="pdf",
+            text=pdf.text,
+            language=pdf.language,
+            meta=pdf.metadata,
+            suffix=".pdf",
+            pages=pdf.pages,
+            warnings=pdf.warnings,
         )
-    src_name, src_kind = _source(ws, source, kind, default_kind="organisation")
-    result.found = len(parsed)
-    result.search_id = start_search(
-        ws,
-        source=src_name,
-        arm="other",
-        kind="pdf",
-        query=None,
-        file_name=", ".join(sorted({f.name for f in files}))[:2000],
+
+    spec = BatchSpec(
+        what="PDFs",
+        search_kind="pdf",
+        default_kind="organisation",
         tool="pymupdf",
         tool_version=str(getattr(_fitz(), "VersionBind", "") or ""),
-        params={"source_kind": src_kind, "url": url, "files": len(files), "failed": result.failed},
     )
-    seen = docs.known_sha256(ws)
-    with docs.logged_batch(ws, result.search_id, result):
-        for pdf in parsed:
-            if pdf.sha256 in seen:
-                result.duplicates.append(str(pdf.path))
-                continue
-            with ws.transaction():
-                ids = add_records(
-                    ws, result.search_id, [pdf_record(pdf, url=url)], skip_existing=False
-                )
-                rel = docs.store_file(ws, pdf.path, pdf.sha256, ".pdf")
-                docs.insert_document(
-                    ws,
-                    record_id=ids[0],
-                    kind="pdf",
-                    path=rel,
-                    original_name=pdf.path.name,
-                    sha256=pdf.sha256,
-                    text=pdf.text,
-                    pages=pdf.pages,
-                    language=pdf.language,
-                    meta=pdf.metadata,
-                )
-            seen.add(pdf.sha256)
-            result.added.extend(ids)
-    return result
+    log_name = ", ".join(sorted({f.name for f in files}))
+    return add_documents(
+        ws,
+        files,
+        read,
+        spec,
+        source=source,
+        kind=kind,
+        url=url,
+        skip_bad=skip_bad,
+        log_name=log_name,
+    )
 
 
-def _source(
-    ws: Workspace, name: str | None, kind: str | None, *, default_kind: str
-) -> tuple[str, str]:
-    """Source name and kind: --source/--kind, else the protocol's matching source, else defaults."""
-    proto = ws.protocol()
-    src = proto.source(name) if proto and name else None
-    if src is not None and src.arm != "other":
-        raise HarvestError(
-            f"source {name!r} is in the {src.arm!r} arm; gray literature goes to 'other' "
-            "(use a website or organisation source)"
-        )
-    resolved = kind or (
-        src.kind if src and src.kind in {"website", "organisation"} else default_kind
-    )
-    return name or (DEFAULT_SOURCE if default_kind == "organisation" else "Web pages"), resolved
+_source = resolve_source  # the name web.py and older callers use

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from ..errors import FormatError, HarvestError
 from ..models import Record
-from ..store.records import add_records, start_search
 from ..store.workspace import Workspace
 from . import documents as docs
-from .pdf import AddResult, _source
+from .batch import AddResult, BatchSpec, ReadDocument, add_documents
 
 SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 PLACEHOLDER_YEAR = docs.PLACEHOLDER_YEAR
@@ -302,7 +301,7 @@ def add_web(
     kind: str | None = None,
     skip_bad: bool = False,
 ) -> AddResult:
-    """Add saved pages (files or folders) as one logged batch in the "other" arm."""
+    """Add saved pages (files or folders) as one logged batch in the "other" arm (batch.py)."""
     files = docs.iter_files(paths, SUFFIXES)
     if not files:
         raise HarvestError(
@@ -311,66 +310,36 @@ def add_web(
     if url and len(files) > 1:
         raise HarvestError("--url names one page; give one file with it")
     common = common_lines(files)
-    result = AddResult()
-    pages: list[WebPage] = []
-    errors: list[FormatError] = []
-    seen = docs.known_sha256(ws)
-    for f in files:
-        try:
-            if f.is_file() and docs.sha256_file(f) in seen:
-                result.found += 1
-                result.duplicates.append(str(f))
-                continue
-            pages.append(read_page(f, url=url, common=common))
-        except FormatError as e:
-            errors.append(e)
-            result.failed.append((str(f), str(e)))
-    if errors and not skip_bad:
-        if len(errors) == 1:
-            raise errors[0]
-        raise FormatError(
-            f"{len(errors)} of {len(files)} pages are bad: " + "; ".join(map(str, errors))
+
+    def read(f: Path) -> ReadDocument:
+        page = read_page(f, url=url, common=common)
+        return ReadDocument(
+            path=page.path,
+            sha256=page.sha256,
+            record=page_record(page),
+            kind=page.kind,
+            text=page.text,
+            language=page.language,
+            meta={"url": page.url, "date": page.date, "tags": page.tags},
+            countries=tuple(page.country_codes),
         )
-    src_name, src_kind = _source(ws, source, kind, default_kind="website")
-    result.found += len(pages)
-    names = ", ".join(str(p) for p in paths)
-    result.search_id = start_search(
-        ws,
-        source=src_name,
-        arm="other",
-        kind="web",
-        file_name=names[:2000],
+
+    spec = BatchSpec(
+        what="pages",
+        search_kind="web",
+        default_kind="website",
         tool="review.harvest.web",
-        params={"source_kind": src_kind, "url": url, "files": len(files), "failed": result.failed},
+        skip_existing=True,
     )
-    with docs.logged_batch(ws, result.search_id, result):
-        for page in pages:
-            if page.sha256 in seen:
-                result.duplicates.append(str(page.path))
-                continue
-            with ws.transaction():
-                ids = add_records(ws, result.search_id, [page_record(page)])
-                if not ids:
-                    result.duplicates.append(str(page.path))
-                    continue
-                rel = docs.store_file(ws, page.path, page.sha256)
-                docs.insert_document(
-                    ws,
-                    record_id=ids[0],
-                    kind=page.kind,
-                    path=rel,
-                    original_name=page.path.name,
-                    sha256=page.sha256,
-                    text=page.text,
-                    language=page.language,
-                    meta={"url": page.url, "date": page.date, "tags": page.tags},
-                )
-                work_id = ws.db.execute(
-                    "SELECT work_id FROM records WHERE id = ?", [ids[0]]
-                ).fetchone()[0]
-                docs.add_work_countries(
-                    ws, work_id, page.country_codes, evidence="[[country:]] tag"
-                )
-            seen.add(page.sha256)
-            result.added.extend(ids)
-    return result
+    log_name = ", ".join(str(p) for p in paths)
+    return add_documents(
+        ws,
+        files,
+        read,
+        spec,
+        source=source,
+        kind=kind,
+        url=url,
+        skip_bad=skip_bad,
+        log_name=log_name,
+    )
