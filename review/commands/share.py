@@ -119,7 +119,8 @@ def bundle_inspect(file: str, as_json: bool, db_path: str | None) -> None:
     click.echo(f"{file}  sha256 {info['sha256'][:16]}…")
     click.echo(f"  {_signature(info['signature'])}")
     click.echo(
-        f"  group {m['group']!r}, created {m['created_at']}, review {m['tool_version']}, schema {m['schema_version']}"
+        f"  group {m['group']!r}, created {m.get('created_at')}, review {m.get('tool_version')}, "
+        f"schema {m.get('schema_version')}"
     )
     for src, n in sorted(info["records_by_source"].items()):
         click.echo(f"  {src:<40} {n:>7} records")

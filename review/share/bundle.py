@@ -304,29 +304,33 @@ def open_bundle(
 
 def inspect_bundle(path: str | Path, ws: Workspace | None = None) -> dict[str, Any]:
     """What a bundle holds, verified (signature checked against ``ws``'s trusted keys)."""
+    from .index import Index
+
     with open_bundle(path, ws) as b:
         check = None
         if ws is not None:  # would an import into ws accept every row? (writes nothing)
             from .merge import _group, _validate
 
             try:
-                _validate(ws, b, _group(ws, b, None))
+                _validate(ws, b, _group(ws, b, None)).index.close()
                 check = "every row is valid for this workspace"
             except BundleError as e:
                 check = f"import would be refused: {e.message}"
-        by_source: dict[str, int] = {}
-        refs = set()
-        for _, r in b.rows("records.jsonl"):
-            by_source[str(r.get("source"))] = by_source.get(str(r.get("source")), 0) + 1
-            refs.add(str(r.get("work_ref")))
-        return {
-            "path": b.path,
-            "sha256": b.sha256,
-            "manifest": {k: v for k, v in b.manifest.items() if k not in ("members", "sizes")},
-            "signature": b.signature.as_dict(),
-            "members": dict(b.sizes),
-            "records_by_source": by_source,
-            "works": len(refs),
-            "decisions": sum(1 for _ in b.rows("decisions.jsonl")),
-            "check": check,
-        }
+        idx = Index(b.dir / ".inspect-index.sqlite")
+        try:
+            for _, r in b.rows("records.jsonl"):
+                idx.count_source(str(r.get("source")))
+                idx.add_ref(hash(str(r.get("work_ref"))))
+            return {
+                "path": b.path,
+                "sha256": b.sha256,
+                "manifest": {k: v for k, v in b.manifest.items() if k not in ("members", "sizes")},
+                "signature": b.signature.as_dict(),
+                "members": dict(b.sizes),
+                "records_by_source": idx.sources(),
+                "works": idx.refs(),
+                "decisions": sum(1 for _ in b.rows("decisions.jsonl")),
+                "check": check,
+            }
+        finally:
+            idx.close()

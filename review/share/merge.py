@@ -22,6 +22,7 @@ from ..dedup.merges import recompute_works
 from ..errors import BundleError
 from ..store import Workspace, now
 from .bundle import _RECORD_SKIP, Bundle, open_bundle, valid_group
+from .index import Index
 from .keys import trusted_groups
 from .rows import (
     Context,
@@ -72,6 +73,8 @@ def import_bundle(
                 else:
                     f.unlink(missing_ok=True)
             raise
+        finally:
+            ctx.index.close()
     return summary
 
 
@@ -124,8 +127,18 @@ def _validate(ws: Workspace, b: Bundle, g: str) -> Context:
     proto = ws.protocol()
     ctx = Context(
         path=b.path, group=g, ts=now(), stages=stages_of(ws),
-        reasons=tuple(c.code for c in proto.exclusion) if proto else None, listed=set(b.sizes),
+        reasons=tuple(c.code for c in proto.exclusion) if proto else None,
+        index=Index(b.dir / ".import-index.sqlite"), listed=set(b.sizes),
     )  # fmt: skip
+    try:
+        _validate_rows(ws, b, ctx)
+    except BaseException:
+        ctx.index.close()
+        raise
+    return ctx
+
+
+def _validate_rows(ws: Workspace, b: Bundle, ctx: Context) -> None:
     cols = {c.name for c in ws.db["records"].columns}
     for i, row in b.rows("documents.jsonl"):
         clean_document(ctx, i, row)
@@ -148,18 +161,15 @@ def _validate(ws: Workspace, b: Bundle, g: str) -> Context:
     for member, clean, _ in _LOGS:
         for i, row in b.rows(member):
             clean(ctx, i, row)
-    return ctx
 
 
 def _write(
     ws: Workspace, b: Bundle, ctx: Context, summary: dict[str, Any], created: list[Path]
 ) -> None:
-    g, ts = ctx.group, ctx.ts
-    doc_ids = ctx.doc_records  # record ids the documents point at (validation pass)
-    ctx.search_ids, ctx.work_refs = set(), set()
+    g, ts, idx = ctx.group, ctx.ts, ctx.index
+    ctx.recording = False  # ids were recorded by the validation pass
     conn = ws.db.conn
     local_group = ws.get_meta("group_name")
-    search_map: dict[int, int] = {}
     for i, row in b.rows("searches.jsonl"):
         s = clean_search(ctx, i, row)
         key = f"origin={g}/search/{s['id']}"
@@ -171,7 +181,7 @@ def _write(
                 [int(own.group(2))],
             ).fetchone()
         if found:
-            search_map[s["id"]] = found[0]
+            idx.set_search(s["id"], found[0])
             continue
         values = {c: s[c] for c in _SEARCH_COLS}
         values.update(group_name=_provenance(s["group_name"], g, local_group), notes=key, records_stored=0)  # fmt: skip
@@ -179,58 +189,52 @@ def _write(
             f"INSERT INTO searches ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
             list(values.values()),
         )
-        search_map[s["id"]] = int(cur.lastrowid)  # type: ignore[arg-type]
+        idx.set_search(s["id"], int(cur.lastrowid))  # type: ignore[arg-type]
         summary["searches_added"] += 1
 
     # records, grouped by the exporting group's work: first find the works some record of each
     # group already belongs to here (by origin), then insert the new ones, streaming both times
     cols = {c.name for c in ws.db["records"].columns}
-    work_map: dict[int, int] = {}
-    per_ref: dict[int, int] = {}
     for _, row in b.rows("records.jsonl"):  # validated already: only origin and work_ref read
-        ref = row["work_ref"]
-        per_ref[ref] = per_ref.get(ref, 0) + 1
         found = conn.execute("SELECT work_id FROM records WHERE origin = ? LIMIT 1", [row["origin"]]).fetchone()  # fmt: skip
-        if found and ref not in work_map:
-            work_map[ref] = _canonical(conn, found[0])
-    new_ids: dict[int, list[int]] = {}
-    stored_per_search: dict[int, int] = {}
-    doc_records: dict[int, str] = {}
+        if found and idx.work(row["work_ref"]) is None:
+            idx.set_work(row["work_ref"], _canonical(conn, found[0]))
     for i, row in b.rows("records.jsonl"):
         r = clean_record(ctx, i, row, cols)
-        if r["id"] in doc_ids:
-            doc_records[r["id"]] = r["origin"]
+        if idx.has_docs:
+            idx.doc_origin(r["id"], r["origin"])  # kept only for records a document points at
         if conn.execute("SELECT 1 FROM records WHERE origin = ? LIMIT 1", [r["origin"]]).fetchone():
             summary["records_skipped"] += 1
             continue
         ref = r["work_ref"]
-        if ref not in work_map:  # its fields are filled from its records below
+        work = idx.work(ref)
+        if work is None:  # its fields are filled from its records below
             cur = conn.execute("INSERT INTO works (active, created_at, updated_at) VALUES (1, ?, ?)", [ts, ts])  # fmt: skip
-            work_map[ref] = int(cur.lastrowid)  # type: ignore[arg-type]
+            work = int(cur.lastrowid)  # type: ignore[arg-type]
+            idx.set_work(ref, work)
             summary["works_added"] += 1
         values = {k: v for k, v in r.items() if k in cols and k not in _RECORD_SKIP}
         values.update(
-            search_id=search_map[r["search_id"]], work_id=work_map[ref], origin=r["origin"],
+            search_id=idx.local_search(r["search_id"]), work_id=work, origin=r["origin"],
             group_name=_provenance(str(row.get("group_name") or ""), g, local_group, r["origin"]),
         )  # fmt: skip
         cur = conn.execute(
             f"INSERT INTO records ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
             list(values.values()),
         )
-        new_ids.setdefault(ref, []).append(int(cur.lastrowid))  # type: ignore[arg-type]
-        sid = values["search_id"]
-        stored_per_search[sid] = stored_per_search.get(sid, 0) + 1
-    for ref, ids in new_ids.items():
-        summary["records_added"] += len(ids)
-        if per_ref[ref] > 1:
-            conn.execute(
-                "INSERT INTO merges (created_at, action, work_id, record_ids, rule, actor, group_name)"
-                " VALUES (?, 'merge', ?, ?, 'bundle', ?, ?)",
-                [ts, work_map[ref], json.dumps(ids), f"bundle:{g}", g],
-            )
+        idx.added(ref, int(cur.lastrowid))  # type: ignore[arg-type]
+        idx.stored(r["search_id"])
+    summary["records_added"] = idx.records_added()
+    for work, ids in idx.merged_groups():
+        conn.execute(
+            "INSERT INTO merges (created_at, action, work_id, record_ids, rule, actor, group_name)"
+            " VALUES (?, 'merge', ?, ?, 'bundle', ?, ?)",
+            [ts, work, ids, f"bundle:{g}", g],
+        )
     # every work that gained records takes the best fields of all its records (dedup's rule)
-    recompute_works(ws, {work_map[ref] for ref in new_ids})
-    for sid, n in stored_per_search.items():
+    for chunk in idx.gained_works():
+        recompute_works(ws, chunk)
+    for sid, n in idx.stored_per_search():
         conn.execute("UPDATE searches SET records_stored = records_stored + ? WHERE id = ?", [n, sid])  # fmt: skip
 
     for member, clean, key in _LOGS:
@@ -240,12 +244,12 @@ def _write(
             if d is None:
                 summary["relayed_skipped"] += 1
                 continue
-            summary[key] += _insert_log_row(conn, table, d, work_map[d["work_ref"]], g)
+            summary[key] += _insert_log_row(conn, table, d, idx.work(d["work_ref"]), g)  # type: ignore[arg-type]
 
     files: dict[str, str] = {}
     for i, row in b.rows("documents.jsonl"):
         d = clean_document(ctx, i, row)
-        origin = doc_records.get(d["record_id"])
+        origin = idx.origin_of(d["record_id"])
         rec = conn.execute("SELECT id, work_id FROM records WHERE origin = ?", [origin]).fetchone()
         if rec is None or conn.execute("SELECT 1 FROM documents WHERE sha256 = ? AND record_id = ?", [d["sha256"], rec[0]]).fetchone():  # fmt: skip
             continue

@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import BundleError
 from ..models import ARMS, OUTCOMES
 from ..store.records import SEARCH_KINDS
+from .index import Index
 
 SEARCH_STATUS = ("running", "complete", "failed", "interrupted")
 DOCUMENT_KINDS = ("pdf", "html", "md", "txt")
@@ -40,10 +41,9 @@ class Context:
     ts: str  # the import time
     stages: tuple[str, ...]
     reasons: tuple[str, ...] | None  # None: the workspace has no protocol
+    index: Index  # ids seen, kept on disk
     listed: set[str] = field(default_factory=set)  # bundle members
-    search_ids: set[int] = field(default_factory=set)
-    work_refs: set[int] = field(default_factory=set)
-    doc_records: set[int] = field(default_factory=set)  # record ids documents point at
+    recording: bool = True  # the validation pass records ids; the write pass only checks them
     clamped: int = 0
 
     def fail(self, member: str, line: int, fld: str, message: str) -> BundleError:
@@ -120,7 +120,7 @@ class _Row:
     def work_ref(self) -> int:
         ref = self.int_("work_ref", required=True)
         assert ref is not None
-        if ref not in self.ctx.work_refs:
+        if not self.ctx.index.has_ref(ref):
             raise self.fail("work_ref", f"work {ref} has no record in records.jsonl")
         return ref
 
@@ -147,9 +147,8 @@ def clean_search(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, Any]
     r = _Row(ctx, "searches.jsonl", line, row)
     sid = r.int_("id", required=True)
     assert sid is not None
-    if sid in ctx.search_ids:
+    if ctx.recording and not ctx.index.add_search(sid):
         raise r.fail("id", f"search {sid} appears twice")
-    ctx.search_ids.add(sid)
     out = {
         "id": sid,
         "source": r.text("source", required=True),
@@ -170,10 +169,11 @@ def clean_record(ctx: Context, line: int, row: dict[str, Any], cols: set[str]) -
     r = _Row(ctx, "records.jsonl", line, row)
     rid = r.int_("id", required=True)
     sid = r.int_("search_id", required=True)
-    if sid not in ctx.search_ids:
+    if sid is None or not ctx.index.has_search(sid):
         raise r.fail("search_id", f"search {sid} is not in searches.jsonl")
     ref = r.int_("work_ref", required=True)
-    ctx.work_refs.add(ref)  # type: ignore[arg-type]
+    if ctx.recording:
+        ctx.index.add_ref(ref)  # type: ignore[arg-type]
     origin = r.text("origin", required=True)
     assert origin is not None
     if "/" not in origin or len(origin) > 200 or origin.startswith("/"):
@@ -241,7 +241,8 @@ def clean_tag(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, Any] | 
 def clean_document(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, Any]:
     r = _Row(ctx, "documents.jsonl", line, row)
     rid = r.int_("record_id", required=True)
-    ctx.doc_records.add(rid)  # type: ignore[arg-type]
+    if ctx.recording:
+        ctx.index.add_doc_record(rid)  # type: ignore[arg-type]
     sha = r.text("sha256")
     if sha is not None and not _SHA_RE.match(sha):
         raise r.fail("sha256", f"{_short(sha)} is not a SHA-256")
