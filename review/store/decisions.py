@@ -91,14 +91,16 @@ def advancing(maybe: str = DEFAULT_MAYBE) -> tuple[str, ...]:
     return ("include", "maybe") if maybe == "advance" else ("include",)
 
 
-_PROTOCOLS: dict[tuple[str, int], Any] = {}
+_PROTOCOLS: dict[tuple[str, int, str], Any] = {}
 
 
 def cached_protocol(ws: Workspace) -> Any:
     """``ws.protocol()`` parsed once per stored protocol version (one indexed read per call),
     so the per-key path of the screening app does not parse TOML."""
-    row = ws.db.execute("SELECT MAX(id) FROM protocols").fetchone()
-    key = (str(ws.path), int(row[0] or 0))
+    row = ws.db.execute(
+        "SELECT id, sha256 FROM protocols WHERE id = (SELECT MAX(id) FROM protocols)"
+    ).fetchone()
+    key = (str(ws.path), int(row[0]), str(row[1])) if row else (str(ws.path), 0, "")
     if key not in _PROTOCOLS:
         _PROTOCOLS[key] = ws.protocol()
     return _PROTOCOLS[key]
