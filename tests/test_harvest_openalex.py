@@ -42,6 +42,8 @@ class ServerState:
     delay_once: dict[int, float] = field(default_factory=dict)  # page index -> seconds, once
     require_key: str | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    raw: tuple[int, str, bytes] | None = None  # (status, content type, body) for every request
+    delay_all: float = 0.0  # seconds before every answer
 
 
 def _cursor(i: int) -> str:
@@ -67,6 +69,16 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         st.requests.append({"path": url.path, "query": q, "headers": dict(self.headers)})
+        if st.delay_all:
+            time.sleep(st.delay_all)
+        if st.raw is not None:
+            status, ctype, body = st.raw
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
         if st.require_key and self.headers.get("Authorization") != f"Bearer {st.require_key}":
             return self._send(401, {"error": "Invalid or missing API key", "message": "..."})
         cur = q.get("cursor", "")
@@ -225,6 +237,42 @@ def test_timeout_is_retried(ws, server, monkeypatch):
     assert res.status == "complete" and count_records(ws) == 49
     cursors = [r["query"]["cursor"] for r in _work_requests(server)]
     assert cursors.count("c2") == 2
+
+
+def test_non_json_response_is_shown_not_blamed_on_retries(ws, server):
+    server.raw = (200, "text/html", b"<html><body>Service under maintenance</body></html>")
+    with pytest.raises(HarvestError) as e:
+        harvest(ws)
+    msg = str(e.value)
+    assert "not JSON" in msg and "Service under maintenance" in msg and "text/html" in msg
+    assert "retries" not in msg
+    assert len(_work_requests(server)) == 1
+
+
+def test_wrong_shaped_json_is_not_blamed_on_the_query(ws, server):
+    server.raw = (200, "application/json", b'{"status": "ok", "items": []}')
+    with pytest.raises(HarvestError) as e:
+        harvest(ws)
+    msg = str(e.value)
+    assert "rejected the query" not in msg
+    assert "unexpected" in msg and '{"status": "ok", "items": []}' in msg
+
+
+def test_timeouts_say_timed_out_and_count_attempts(ws, server, monkeypatch):
+    monkeypatch.setenv("REVIEW_OPENALEX_TIMEOUT", "0.2")
+    server.delay_all = 0.6
+    with pytest.raises(HarvestError) as e:
+        harvest(ws)
+    msg = str(e.value)
+    assert "timed out after 0.2 s" in msg and "4 attempts" in msg  # 1 + 3 retries
+
+
+def test_server_errors_count_the_attempts_made(ws, server):
+    server.fail_from = 0
+    with pytest.raises(HarvestError) as e:
+        harvest(ws)
+    assert "after 4 attempts" in str(e.value) and "HTTP 500" in str(e.value)
+    assert len(_work_requests(server)) == 4
 
 
 def test_bad_request_is_not_retried_and_names_the_status(ws, server):

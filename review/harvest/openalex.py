@@ -20,6 +20,7 @@ for the same source and query, and ``add_records`` skips OpenAlex IDs already st
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,13 +136,31 @@ def make_session(settings: Settings) -> Any:
     from requests.adapters import HTTPAdapter
     from urllib3.util import Retry
 
+    counter = {"retries": 0}
+
+    class _CountingRetry(Retry):  # type: ignore[misc]
+        """urllib3 retries happen below requests: count them so messages say what was tried."""
+
+        def increment(self, *args: Any, **kwargs: Any) -> Any:
+            counter["retries"] += 1
+            return super().increment(*args, **kwargs)
+
     class _OpenAlexSession(requests.Session):
+        attempts = 0  # requests actually sent for the last call (1 + retries)
+        last_response: Any = None
+
         def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
             u = url.decode() if isinstance(url, bytes) else url
             if settings.base_url != DEFAULT_URL and u.startswith(DEFAULT_URL):
                 u = settings.base_url + u[len(DEFAULT_URL) :]
             kwargs.setdefault("timeout", settings.timeout)
-            resp = super().request(method, u, *args, **kwargs)
+            counter["retries"] = 0
+            try:
+                resp = super().request(method, u, *args, **kwargs)
+            finally:
+                # the last increment raises when retries are used up: it sent no new request
+                self.attempts = min(counter["retries"], settings.max_retries) + 1
+            self.last_response = resp
             if resp.status_code in (401, 403):
                 what = (
                     "the key in OPENALEX_API_KEY was rejected; check it"
@@ -154,7 +173,7 @@ def make_session(settings: Settings) -> Any:
                 )
             return resp
 
-    retry = Retry(
+    retry = _CountingRetry(
         total=settings.max_retries,
         backoff_factor=settings.backoff,
         status_forcelist=RETRY_CODES,
@@ -250,6 +269,7 @@ def _harvest_source(
 
     remaining = None if max_works is None else max(max_works - fetched, 0)
     status = "failed"
+    session: Any = None
     try:
         if remaining == 0:
             status = "complete"
@@ -264,7 +284,8 @@ def _harvest_source(
             )
             if not hasattr(pages, "_session"):  # pragma: no cover - other pyalex versions
                 raise HarvestError(f"unsupported pyalex version {pyalex.__version__}")
-            pages._session = make_session(settings)
+            session = make_session(settings)
+            pages._session = session
             if progress:
                 progress(source, fetched, found)
             for page in pages:
@@ -301,18 +322,58 @@ def _harvest_source(
             f"OpenAlex answered {_reason(e)} for the query {query!r}",
             path=settings.base_url,
         )
-    except requests.RequestException as e:  # retries used up: 429/5xx, timeouts, no connection
+    except requests.JSONDecodeError:  # before RequestException: it is one, but nothing failed
         raise HarvestError(
-            f"OpenAlex request failed after {settings.max_retries} retries ({_reason(e)}); "
-            "run the harvest again to resume",
+            f"OpenAlex sent a response that is not JSON ({_looked_like(session)}); "
+            "is REVIEW_OPENALEX_URL an OpenAlex API?",
             path=settings.base_url,
         )
-    except ValueError as e:  # pyalex.api.QueryError and malformed responses
+    except requests.RequestException as e:  # retries used up: 429/5xx, timeouts, no connection
+        n = session.attempts if session is not None else 1
+        raise HarvestError(
+            f"OpenAlex request failed after {n} attempt{'s' if n != 1 else ''} "
+            f"({_failure(e, settings)}); run the harvest again to resume",
+            path=settings.base_url,
+        )
+    except pyalex.api.QueryError as e:  # OpenAlex's own word on the query
         raise HarvestError(f"OpenAlex rejected the query {query!r}: {e}", path=settings.base_url)
+    except (ValueError, KeyError, TypeError) as e:  # a JSON answer of the wrong shape
+        raise HarvestError(
+            f"OpenAlex sent an unexpected response ({type(e).__name__}: {e}); it looked like: "
+            f"{_looked_like(session)}",
+            path=settings.base_url,
+        )
     finally:
         finish_search(ws, sid, records_found=found, records_stored=stored, status=status)
         ws.db.conn.commit()
     return HarvestResult(source.name, sid, query, found, fetched, stored, resumed_from, status)
+
+
+def _failure(e: Exception, settings: Settings) -> str:
+    """'timed out after 30 s', 'HTTP 503: ...', 'cannot connect: ...' - never '(Cause...)'."""
+    import requests
+
+    cause: Any = e.args[0] if e.args else None
+    reason = getattr(cause, "reason", None)
+    text = f"{e} {reason}"
+    if isinstance(e, requests.Timeout) or "timed out" in text.lower() or "timeout" in text.lower():
+        return f"timed out after {settings.timeout:g} s"
+    if isinstance(e, requests.exceptions.RetryError) or "too many" in text.lower():
+        m = re.search(r"too many (\d{3}) error", text)
+        return f"HTTP {m.group(1)} each time" if m else "the server kept failing"
+    if isinstance(e, requests.ConnectionError):
+        return f"cannot connect: {reason or e}"[:200]
+    return _reason(e)
+
+
+def _looked_like(session: Any) -> str:
+    resp = getattr(session, "last_response", None)
+    if resp is None:
+        return "no response kept"
+    body = " ".join((resp.text or "").split())
+    body = body if len(body) <= 200 else body[:197] + "..."
+    ctype = resp.headers.get("Content-Type", "no content type")
+    return f"HTTP {resp.status_code}, {ctype}: {body!r}"
 
 
 def _reason(e: Exception) -> str:
