@@ -162,3 +162,19 @@ def test_cli_keys_generate_trust_list_and_signed_import(groups, tmp_path, config
     assert "signed by lusaka (trusted)" in run("bundle", "inspect", str(bundle), "--db", str(maputo.path))  # fmt: skip
     out = run("bundle", "import", str(bundle), "--db", str(maputo.path))
     assert "signed by lusaka (trusted)" in out and "25 records added" in out
+
+
+def test_config_dir_honours_xdg_and_forget(groups, tmp_path, monkeypatch):  # noqa: F811
+    _, maputo, _, _ = groups
+    monkeypatch.delenv("REVIEW_CONFIG_DIR")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    info = keys.generate_key("lusaka")
+    assert Path(info["private_key"]) == tmp_path / "xdg" / "review" / "keys" / "lusaka.key"
+    assert keys.trust_key(maputo, info["public_key"])["already_trusted"] is False
+    assert keys.trust_key(maputo, info["public_key"])["already_trusted"] is True
+    with pytest.raises(BundleError, match="already trusted for group 'lusaka'"):
+        keys.trust_key(maputo, info["public_key"], group="maputo")
+    assert "no longer trusted" in run(
+        "keys", "forget", info["fingerprint"], "--db", str(maputo.path)
+    )
+    assert "No trusted keys" in run("keys", "list", "--db", str(maputo.path))
