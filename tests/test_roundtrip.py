@@ -7,6 +7,7 @@ leaves as JOUR with the vendor text kept in M3/record_type, and comes back as th
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from conftest import DATA, SHARED
 from review.errors import FormatError
 from review.harvest.export import export
 from review.harvest.export_formats import ris_type
-from review.harvest.files import import_files, read_file
+from review.harvest.files import import_files, parse_file, read_file
 from review.store import init
 
 FIELDS = (
@@ -109,3 +110,47 @@ def test_round_trip_is_lossless(sample: Path, tmp_path: Path):
 
 def test_samples_found():
     assert len([p for p in SAMPLES if DATA in p.parents]) >= 40
+
+
+def _own_count(p: Path) -> int | None:
+    """A sample's record count by its own markers, independent of our readers."""
+    import csv
+    import re
+
+    text = p.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    suffix = p.suffix.lower()
+    if re.match(r"\s*FN ", text):  # Web of Science plain text
+        return len(re.findall(r"^ER\s*$", text, re.M))
+    if suffix == ".ris":  # some exports forget an ER, others indent a TY: the larger count
+        ty = len(re.findall(r"^\s*TY\s{1,3}-", text, re.M))
+        return max(ty, len(re.findall(r"^\s*ER\s{1,3}-", text, re.M)))
+    if suffix == ".nbib":
+        blocks = [b for b in re.split(r"\n\s*\n", text) if re.search(r"^TI\s*-", b, re.M)]
+        return len(blocks)
+    if suffix == ".bib":
+        return len(re.findall(r"^\s*@(?!comment|string|preamble)\w+\s*[{(]", text, re.M | re.I))
+    if suffix in {".enl", ".txt"} and re.search(r"^%T ", text, re.M):
+        return len(re.findall(r"^%T ", text, re.M))
+    if suffix == ".xml":
+        return len(re.findall(r"<record>", text))
+    if suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        return sum(1 for r in rows[1:] if any(c.strip() for c in r))
+    if suffix == ".json":
+        data = json.loads(text)
+        if isinstance(data, dict):
+            data = data.get("results", data.get("organic_results", []))
+        return len(data) if isinstance(data, list) else None
+    return None
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_sample_imports_all_its_records(sample: Path):
+    expected = _own_count(sample)
+    if expected is None:
+        pytest.skip("no independent record marker for this format")
+    try:
+        parsed = parse_file(sample)
+    except FormatError as e:
+        pytest.skip(f"refused by the importer: {e}")
+    assert len(parsed.records) == expected
