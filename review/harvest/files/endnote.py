@@ -86,7 +86,7 @@ def xml_record(e: dict[str, Any]) -> Record:
         url=first(*e["urls"]),
         isbn=e["isbn"],
         keywords=e["keywords"],
-        source_record_id=first(e["rec_number"], e["accession_num"]),
+        source_record_id=first(e["accession_num"], e["rec_number"]),  # the vendor id first
         raw=e,
         raw_format="endnote-xml",
     )
