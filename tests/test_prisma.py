@@ -113,7 +113,7 @@ def build_full(ws) -> dict[str, list[int]]:
     decide(ws, web[1], TA, "exclude", "E2")
     decide(ws, web[2], TA, "include")
     decide(ws, web[2], FT, "include")
-    decide(ws, pdf[0], FT, "exclude", "E3")
+    decide(ws, pdf[0], FT, "exclude", "E3")  # gray literature can go straight to full text
     decide(ws, pdf[2], TA, "include")
     decide(ws, pdf[2], FT, "include")
     return {"dbr": dbr, "sought": sought, "web": web, "pdf": pdf}

@@ -255,8 +255,12 @@ def assert_one_truth(ws: Any) -> None:
     got |= {w for _, w in flow.items(ws, f, "excluded_automatic")}
     assert got == excluded
     ft = stage_outcomes(ws, FT)
-    included = {w for w, r in ft.items() if r["decision"] == "include"} & moved_on & dbr
-    assert {w for _, w in flow.items(ws, f, "dbr_included")} == included
+    ft_included = {w for w, r in ft.items() if r["decision"] == "include"}
+    # a full-text outcome counts only for works that reached full text, everywhere
+    assert {w for w in ft if w in dbr} <= moved_on
+    assert {w for _, w in flow.items(ws, f, "dbr_included")} == ft_included & dbr
+    assert {w for _, w in flow.items(ws, f, "new_reports")} == ft_included
+    assert status.get(FT, {}).get("include", 0) == v["new_reports"]
     nr = {w for _, w in flow.items(ws, f, "dbr_notretrieved_reports")}
     assert nr <= not_retrieved_ids(ws)
     # history: the votes it shows are exactly the current votes of every work

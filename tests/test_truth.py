@@ -162,6 +162,10 @@ def test_full_text_decision_made_stale_by_a_later_title_abstract_exclusion(tws):
     check.check(flow)
     assert flow["dbr_included"] == 0 and flow["dbr_fulltext_not_sought"] == 1
     assert any("not counted" in n for n in check.pending(flow))
+    # status and export do not count it either; history still shows it
+    assert summary(tws)["decisions"][FT]["include"] == 0
+    assert export_rows(tws, stage=FT, decision="include") == []
+    assert any(e["stage"] == FT for e in actions.history(tws, w[0]))
 
 
 def test_not_retrieved_then_assessed_counts_once(tws):

@@ -158,8 +158,8 @@ def pending(flow: Flow) -> list[str]:
         ),
         (
             "other_ft_after_ta_exclude",
-            "other-methods works with full-text votes after a title/abstract exclusion"
-            " (not counted: the exclusion stands)",
+            "other-methods works with full-text votes but not moved on at title/abstract"
+            " (not counted until they are)",
         ),
     ):
         if v[key]:

@@ -29,8 +29,11 @@ How the log maps onto the diagram (both arms):
   merged into another work are the arm's duplicates. The category is the batch's ``--kind``
   (``searches.params``), else the protocol source's kind, else website for web pages and
   organisation for the rest. Their screening in the app counts as the eligibility assessment:
-  assessed = works with any current vote at either stage; the outcome is a title/abstract
-  exclusion when there is one, else the full-text outcome.
+  assessed = works with a current title/abstract vote or a counted full-text vote; the outcome is
+  a title/abstract exclusion when there is one, else the full-text outcome.
+* A full-text vote counts only for a work that reached full text (moved on at title/abstract,
+  or an other-methods report with no title/abstract vote), as everywhere else
+  (``review.store.decisions``).
 * Pending work (records awaiting screening, reports awaiting retrieval or assessment, undecided
   conflicts) is counted by its own query so the identities hold on a review in progress.
 * Studies vs reports: reports are included works; works sharing a current ``study:<id>`` tag
@@ -44,6 +47,12 @@ from dataclasses import dataclass
 from ..store.decisions import DEFAULT_MAYBE, advancing, resolution_sql, votes_sql
 
 DBR = "('databases', 'registers')"
+# full-text votes that count: the work moved on at title/abstract, or is an other-methods
+# report with no title/abstract vote (straight to retrieval); store.decisions.stage_outcomes
+FT_REACHED = (
+    "(SELECT * FROM ft_cur WHERE work_id IN (SELECT work_id FROM ta_adv)"
+    " OR (work_id IN (SELECT work_id FROM oth) AND work_id NOT IN (SELECT work_id FROM ta_cur)))"
+)
 
 
 @dataclass(frozen=True)
@@ -94,9 +103,10 @@ def definitions_sql(
   ta_cur AS MATERIALIZED ({votes_sql(quote(ta_stage))}),
   ft_cur AS MATERIALIZED ({votes_sql(quote(ft_stage))}),
   ta AS MATERIALIZED ({resolution_sql("ta_cur", maybe)}),
-  ft AS MATERIALIZED ({resolution_sql("ft_cur", maybe)}),
   -- works whose title/abstract outcome moves them on (maybe = {maybe!r})
   ta_adv AS MATERIALIZED (SELECT work_id FROM ta WHERE decision IN ({adv})),
+  -- full-text outcomes of the works that reached full text
+  ft AS MATERIALIZED ({resolution_sql(FT_REACHED, maybe)}),
   -- latest retrieval mark per final work (marks follow merges like decisions)
   retrieval_latest AS MATERIALIZED (
     SELECT fw AS work_id, status FROM (SELECT COALESCE(w.merged_into, r.work_id) AS fw, r.status,
@@ -122,7 +132,7 @@ def definitions_sql(
   -- exclusion, else the full-text outcome
   oth_voted AS MATERIALIZED (
     SELECT work_id FROM oth WHERE work_id IN (SELECT work_id FROM ta_cur)
-      OR work_id IN (SELECT work_id FROM ft_cur)),
+      OR work_id IN (SELECT work_id FROM ft)),
   oth_outcome AS MATERIALIZED (
     SELECT work_id, decision, reason FROM ta WHERE decision = 'exclude'
       AND work_id IN (SELECT work_id FROM oth)
@@ -388,12 +398,12 @@ QUERIES: tuple[Query, ...] = (
     ),
     _count(
         "other_ft_after_ta_exclude",
-        "Other-methods works with full-text votes after a title/abstract exclusion: not counted"
-        " (the exclusion stands)",
+        "Other-methods works with full-text votes but not moved on at title/abstract (excluded,"
+        " a conflict or no vote there): the full-text votes are not counted",
         _works(
             "oth",
-            "work_id IN (SELECT work_id FROM ta WHERE decision = 'exclude')"
-            " AND work_id IN (SELECT work_id FROM ft_cur)",
+            "work_id IN (SELECT work_id FROM ft_cur) AND work_id NOT IN (SELECT work_id FROM ta_adv)"
+            " AND work_id IN (SELECT work_id FROM ta_cur)",
         ),
     ),
     _count(

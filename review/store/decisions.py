@@ -17,6 +17,10 @@ The rule, in full (README "How decisions are counted"):
    give their value, any disagreement is a conflict.
 4. A work moves on to the next stage (and is a report sought for retrieval) when its outcome
    is include, or maybe under ``advance``. At the last stage only include is an inclusion.
+5. Votes at a later stage count only while the work has reached it: moved on at the stage
+   before, or (other-methods reports, which PRISMA sends straight to retrieval) no vote there at
+   all. A full-text vote on a work whose title/abstract outcome later changed stays in the log
+   and in history but is not counted (``review prisma --check`` lists such works).
 
 The rule is one SQL text (``resolution_sql``) run over a set of current votes: the whole stage
 (``stage_outcomes``, PRISMA's views) or one work's votes found through the indexes
@@ -32,6 +36,7 @@ from ..models import OUTCOMES
 from .workspace import Workspace, now
 
 MAYBE_RULES = ("advance", "undecided")
+DEFAULT_STAGES = ("title-abstract", "full-text")
 DEFAULT_MAYBE = "advance"
 
 # the work a decision counts for (merged_into is kept pointing at the FINAL survivor)
@@ -193,9 +198,27 @@ def current_decisions(
     return list(ws.db.query(_votes_sql(where) + " ORDER BY d.id", params))
 
 
+def previous_stage(ws: Workspace, stage: str) -> str | None:
+    """The protocol stage before ``stage`` (None for the first, or a stage it does not name)."""
+    proto = cached_protocol(ws)
+    stages = tuple(proto.stages) if proto else DEFAULT_STAGES
+    if stage not in stages or stages.index(stage) == 0:
+        return None
+    return stages[stages.index(stage) - 1]
+
+
 def resolve_work(ws: Workspace, work_id: int, stage: str) -> dict[str, Any] | None:
-    """The outcome of one work at ``stage`` by THE rule (None when nobody voted; ``decision``
-    None for a conflict). Indexed lookups only: the per-key path of the screening app."""
+    """The outcome of one work at ``stage`` by THE rule (None when nobody voted or the work has
+    not reached the stage; ``decision`` None for a conflict). Indexed lookups only: the per-key
+    path of the screening app."""
+    prev = previous_stage(ws, stage)
+    if prev is not None:
+        before = resolve_work(ws, work_id, prev)
+        if before is None:
+            if not _other_methods(ws, [final_work(ws, work_id)]):
+                return None
+        elif before["decision"] not in advancing(maybe_rule(ws)):
+            return None
     ids = group_ids(ws, final_work(ws, work_id))
     where, params = _where(stage, None, ids)
     sql = resolution_sql(f"({_votes_sql(where)})", maybe_rule(ws))
@@ -204,12 +227,42 @@ def resolve_work(ws: Workspace, work_id: int, stage: str) -> dict[str, Any] | No
 
 
 def stage_outcomes(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
-    """Every active work with a current vote at ``stage`` -> its outcome row (conflicts
-    included, with ``decision`` None). The same SQL as ``resolve_work`` over the whole stage."""
+    """Every active work that reached ``stage`` and has a current vote there -> its outcome row
+    (conflicts included, with ``decision`` None). The same SQL as ``resolve_work`` over the whole
+    stage; a later stage counts only works moved on at the stage before."""
     where, params = _where(stage, None, None)
     sql = resolution_sql(f"({_votes_sql(where)})", maybe_rule(ws))
     sql = f"SELECT z.* FROM ({sql}) z JOIN works aw ON aw.id = z.work_id AND aw.active = 1"
-    return {r["work_id"]: r for r in ws.db.query(sql, params)}
+    out = {r["work_id"]: r for r in ws.db.query(sql, params)}
+    prev = previous_stage(ws, stage)
+    if prev is None:
+        return out
+    before = stage_outcomes(ws, prev)
+    ok = advancing(maybe_rule(ws))
+    straight = _other_methods(ws, [w for w in out if w not in before])
+    return {
+        w: r
+        for w, r in out.items()
+        if (w in before and before[w]["decision"] in ok) or w in straight
+    }
+
+
+def _other_methods(ws: Workspace, work_ids: list[int]) -> set[int]:
+    """Those of ``work_ids`` with no databases/registers record: other-methods reports, which
+    PRISMA sends straight to retrieval, so a full-text vote counts without a screening vote."""
+    out: set[int] = set()
+    for start in range(0, len(work_ids), 500):
+        chunk = work_ids[start : start + 500]
+        dbr = {
+            r[0]
+            for r in ws.db.execute(
+                f"SELECT DISTINCT work_id FROM records WHERE work_id IN ({','.join('?' * len(chunk))})"
+                " AND arm IN ('databases', 'registers')",
+                chunk,
+            )
+        }
+        out.update(w for w in chunk if w not in dbr)
+    return out
 
 
 def resolved_decisions(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
