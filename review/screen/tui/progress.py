@@ -10,6 +10,7 @@ result redraws the panel and posts ``ProgressPanel.Updated`` for whoever wants t
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,11 @@ class ProgressPanel(Vertical):
         self._busy = self._dirty = False
         self._stop_busy = self._stop_dirty = False
         self._stop_timer: Timer | None = None
+        self._ws: Workspace | None = None  # the counting worker's connection (one count at a time)
+
+    def on_unmount(self) -> None:
+        if self._ws is not None and not self._busy:
+            self._ws.close()
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(id="progress-bar", show_eta=False)
@@ -73,13 +79,13 @@ class ProgressPanel(Vertical):
         assert self.db_path is not None
         p: dict[str, Any] | None = None
         try:
-            ws = Workspace.open(self.db_path)
-            try:
-                p = progress(ws, self.stage, self.reviewer)
-            finally:
-                ws.close()
+            if self._ws is None:  # kept open: opening costs more Python (GIL) than counting
+                self._ws = Workspace.open(self.db_path)
+            p = progress(self._ws, self.stage, self.reviewer)
+        except sqlite3.ProgrammingError:  # closed under us: the app is shutting down
+            return
         finally:
-            self.app.call_from_thread(self._counted, p)
+            self._post(self._counted, p)
 
     def _counted(self, p: dict[str, Any] | None) -> None:
         self._busy = False
@@ -119,7 +125,14 @@ class ProgressPanel(Vertical):
                 finally:
                     ws.close()
         finally:
-            self.app.call_from_thread(self._estimated, stop)
+            self._post(self._estimated, stop)
+
+    def _post(self, fn: Any, value: Any) -> None:
+        """Hand a worker's result to the UI thread (nothing to do once the app has stopped)."""
+        try:
+            self.app.call_from_thread(fn, value)
+        except Exception:  # RuntimeError / NoActiveAppError at shutdown
+            pass
 
     def _estimated(self, stop: dict[str, Any] | None) -> None:
         self._stop_busy = False
