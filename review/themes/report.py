@@ -14,6 +14,7 @@ from ..errors import ThemeError
 from ..store.workspace import Workspace
 from . import regions, trends
 from .edits import Theme, effective, latest_run
+from .label import SEED_THRESHOLD
 
 OUTPUTS = ("themes.csv", "trends.csv", "heatmap.png", "trends.png", "report.html")
 
@@ -72,7 +73,7 @@ def write(ws: Workspace, out_dir: str | Path, run_id: int | None = None) -> Repo
         dw = csv.DictWriter(f, fieldnames=["region", "country", "theme", "year", "count"])
         dw.writeheader()
         dw.writerows(trends.rows(counts))
-    _heatmap(counts, out / "heatmap.png")
+    _heatmap(counts, groups, out / "heatmap.png")
     per_year: Counter[tuple[str, int]] = Counter(
         (label(t), int(works[wid]["year"]))
         for wid, (t, _) in assign.items()
@@ -96,9 +97,42 @@ def _short(s: str, n: int = 40) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _heatmap(counts: Counter[trends.Key], path: Path) -> None:
-    plt = _plt()
+def naming(seed_theme: str | None, seed_score: float | None) -> str:
+    """How a theme got its name, for the report: a seed above the threshold, else keywords."""
+    if seed_theme and seed_score is not None:
+        return f"named after the protocol seed (similarity {seed_score:.2f} ≥ {SEED_THRESHOLD:.2f})"
+    if seed_score is not None and seed_score >= SEED_THRESHOLD:
+        return "named by its keywords: its closest seed names a more similar theme"
+    if seed_score is not None:
+        return (
+            f"named by its keywords: the closest seed is only {seed_score:.2f} similar "
+            f"(a seed names a theme from {SEED_THRESHOLD:.2f})"
+        )
+    return "named by its keywords"
+
+
+def heatmap_matrix(
+    counts: Counter[trends.Key], groups: dict[str, tuple[str, ...]]
+) -> tuple[list[str], list[str], list[list[int]]]:
+    """``trends.matrix`` with each country once, under the first protocol region holding it
+    (a country in two regions, e.g. SADC and SACU, used to get a row under each)."""
+    first: dict[str, str] = {}
+    for name, members in groups.items():
+        for c in members:
+            first.setdefault(c, name)
     rows, cols, m = trends.matrix(counts)
+    keep = [
+        i
+        for i, r in enumerate(rows)
+        if " · " not in r
+        or first.get(r.split(" · ", 1)[1], r.split(" · ", 1)[0]) == r.split(" · ", 1)[0]
+    ]
+    return [rows[i] for i in keep], cols, [m[i] for i in keep]
+
+
+def _heatmap(counts: Counter[trends.Key], groups: dict[str, tuple[str, ...]], path: Path) -> None:
+    plt = _plt()
+    rows, cols, m = heatmap_matrix(counts, groups)
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(cols) + 3), max(3, 0.35 * len(rows) + 2)))
     if rows and cols:
         im = ax.imshow(m, cmap="YlOrRd", aspect="auto")
@@ -164,11 +198,7 @@ def _html(
     for t in themes:
         if t.merged_into is not None:
             continue
-        seed = (
-            f"<br><small>seed match {t.seed_score:.2f}</small>"
-            if t.seed_theme and t.seed_score is not None
-            else ""
-        )
+        seed = f"<br><small>{e(naming(t.seed_theme, t.seed_score))}</small>"
         reps = "".join(f"<li>{e(x)}</li>" for x in t.representative)
         parts.append(
             f"<tr><td>{t.theme_id}</td><td>{e(t.label)}{seed}</td><td>{t.size}</td>"
