@@ -104,6 +104,13 @@ def test_thesis_degree_institution_and_type(thesis: Path):
     assert rec.year == 2021
 
 
+def test_thesis_title_and_author_from_the_title_page(thesis: Path):
+    doc = read_pdf(thesis)
+    assert doc.title == "Digital Infrastructure and Informal Settlements in Lusaka"
+    assert doc.authors == ("Mulenga Banda",)
+    assert not any("file name" in w for w in doc.warnings)
+
+
 def test_year_not_taken_from_deep_pages(tmp_path: Path):
     pages = ["A report on smart water meters", LOREM, LOREM, "Annex\n\nData from 1987."]
     assert read_pdf(_pdf(tmp_path / "r.pdf", pages)).year is None

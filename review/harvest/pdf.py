@@ -18,7 +18,14 @@ from ..models import Record
 from ..store.workspace import Workspace
 from . import documents as docs
 from .batch import AddResult, BatchSpec, ReadDocument, add_documents, resolve_source
-from .pdf_fields import document_doi, document_kind, front_matter, front_year, section_abstract
+from .pdf_fields import (
+    document_doi,
+    document_kind,
+    front_matter,
+    front_year,
+    section_abstract,
+    title_and_authors,
+)
 
 DEFAULT_SOURCE = "PDF reports"
 __all__ = ["AddResult", "PdfDocument", "add_pdfs", "pdf_record", "read_pdf"]
@@ -99,9 +106,11 @@ def read_pdf(path: str | Path) -> PdfDocument:
     finally:
         doc.close()
     text = "\n".join(pages)
-    title = _plausible_title(meta.get("title"), p) or heading
+    page_title, page_authors = title_and_authors(pages)
+    title = _plausible_title(meta.get("title"), p) or heading or page_title
     author = meta.get("author", "")
-    authors = (author,) if author and _plausible_title(author, p) and len(author) > 8 else ()
+    meta_authors = (author,) if author and _plausible_title(author, p) and len(author) > 8 else ()
+    authors: tuple[str, ...] = meta_authors or page_authors
     warnings = []
     if no_text:
         how = "read by OCR (Tesseract)" if _tesseract() else "install Tesseract to OCR them"

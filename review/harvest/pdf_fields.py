@@ -91,7 +91,8 @@ def section_abstract(pages: tuple[str, ...] | list[str], limit: int = 3000) -> s
 
 
 def document_kind(pages: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``record_type`` (thesis/report), ``degree`` and ``institution`` from the title pages."""
+    """``record_type`` (thesis/report) from the title pages; for theses also the ``degree`` and
+    the ``institution`` (the first title-page line naming a university, institute or college)."""
     front = front_matter(pages, 2)
     out: dict[str, str] = {}
     first_page = front_matter(pages, 1)
@@ -102,12 +103,38 @@ def document_kind(pages: tuple[str, ...] | list[str]) -> dict[str, str]:
             out["degree"] = _degree_name(m.group(1))
     elif _REPORT.search(first_page):
         out["record_type"] = "report"
+    if out.get("record_type") != "thesis":  # a report's first page is too varied to guess from
+        return out
     for line in first_page.splitlines():
         line = " ".join(line.split())
         if _INSTITUTION.search(line) and 4 <= len(line) <= 120 and not _DEGREE.search(line):
             out["institution"] = line.rstrip(".,")
             break
     return out
+
+
+def title_and_authors(pages: tuple[str, ...] | list[str]) -> tuple[str | None, tuple[str, ...]]:
+    """A title page's title (its first line of 3-30 words that is not an institution, degree or
+    thesis statement) and the name on the line after a lone "by"."""
+    lines = [" ".join(ln.split()) for ln in front_matter(pages, 1).splitlines()]
+    lines = [ln for ln in lines if ln]
+    title = None
+    for ln in lines[:8]:
+        words = ln.split()
+        if not 3 <= len(words) <= 30 or sum(c.isalpha() for c in ln) < 0.7 * len(ln):
+            continue
+        if _INSTITUTION.search(ln) or _THESIS.search(ln) or re.search(r"\bsubmitted\b", ln, re.I):
+            continue
+        title = ln
+        break
+    authors: tuple[str, ...] = ()
+    for i, ln in enumerate(lines[:-1]):
+        if ln.lower() in {"by", "author", "authors", "par", "por", "von"}:
+            name = lines[i + 1]
+            if 2 <= len(name.split()) <= 6 and not _INSTITUTION.search(name):
+                authors = tuple(a.strip() for a in re.split(r",| and | & ", name) if a.strip())
+            break
+    return title, authors
 
 
 def _degree_name(text: str) -> str:
