@@ -3,7 +3,8 @@
 Hypothesis draws sequences of: imports of small real files (RIS with and without record IDs,
 a PubMed CSV, saved web pages with ``--kind``), dedup runs, manual merges and splits (undo of a
 merge), decisions and undos by 1-3 reviewers (include / exclude / maybe, also on absorbed works),
-conflict resolutions, full-text decisions and not-retrieved marks, under either maybe rule.
+conflict resolutions, full-text decisions, not-retrieved marks and bundles from another group
+(records and decisions), under either maybe rule.
 After EVERY step the PRISMA identities hold and status, PRISMA, export, the queues, history and
 the per-work rule tell the same story (``assert_one_truth``). Failing examples hypothesis found
 are kept as plain tests at the bottom.
@@ -31,6 +32,8 @@ from review.prisma import check, flow
 from review.screen import actions
 from review.screen.queue import eligible_work_ids, not_retrieved_ids
 from review.share.agreement import conflicts, resolve
+from review.share.bundle import export_bundle
+from review.share.merge import import_bundle
 from review.status import summary
 from review.store import Workspace, init
 from review.store.decisions import (
@@ -170,6 +173,16 @@ def apply(ws: Any, op: tuple[Any, ...]) -> None:  # noqa: C901 - one branch per 
                 reason="E2" if decision == "exclude" else None,
             )  # fmt: skip
             assert c not in {x["work_id"] for x in conflicts(ws, TA)}
+    elif kind == "bundle":  # another group's records and decisions arrive in a bundle
+        _, f, d1, d2 = op
+        with workspace(maybe_rule(ws)) as other:
+            other.set_meta("group_name", "maputo")
+            import_files(other, [FILES[f % len(FILES)]], source="Maputo search", arm="databases")
+            for w, d in zip(active_ids(other), (d1, d2), strict=False):
+                actions.decide(other, w, TA, "zed", d, "E1" if d == "exclude" else None)
+            out = Path(other.path).with_suffix(".zip")
+            export_bundle(other, out, group="maputo", decisions=True, sign=False)
+            import_bundle(ws, out)
     elif kind == "not_retrieved":
         w = pick(eligible_work_ids(ws, FT), op[1])
         if w is not None:
@@ -197,6 +210,7 @@ OPS = st.one_of(
     st.tuples(st.just("split"), IDX),
     st.tuples(st.just("decide_absorbed"), WHO, IDX, DECISIONS),
     st.tuples(st.just("not_retrieved"), IDX),
+    st.tuples(st.just("bundle"), st.integers(0, len(FILES) - 1), DECISIONS, DECISIONS),
 )
 
 
@@ -363,4 +377,17 @@ def test_sequence_undecided_maybe_and_repeated_imports():
             ("decide", 2, 1, FT, "maybe", 0),
         ],
         maybe="undecided",
+    )
+
+
+def test_sequence_bundle_from_another_group_then_dedup_and_conflict():
+    run_sequence(
+        [
+            ("import", 1, 0),
+            ("bundle", 1, "include", "exclude"),
+            ("dedup",),
+            ("dual", 0, "exclude", "exclude"),
+            ("bundle", 3, "maybe", "maybe"),
+            ("decide", 0, 0, FT, "include", 0),
+        ]
     )
