@@ -55,7 +55,7 @@ ACTIONS: list[tuple[str, str, str]] = [
         "Full-text stage: the report could not be obtained",
     ),
     ("help", "Toggle help", "Show the keys"),
-    ("quit", "Quit", "Everything is already saved"),
+    ("quit", "Quit", "Everything is saved (changes waiting for another process first)"),
 ]
 
 
