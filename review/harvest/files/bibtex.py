@@ -127,7 +127,7 @@ def to_record(entry: dict[str, Any]) -> Record:
         record_type=get("record_type") or kind,
         url=url,
         isbn=isbn,
-        issn=get("issn"),
+        issn=[v for k in BIBTEX_FIELDS["issn"] if (v := _latex(f.get(k)))],
         pmid=pmid_of(get("pmid"), *[k for k in [clean(f.get("id"))] if k and k.startswith("PMID")]),
         keywords=[
             k.strip() for k in re.split(";" if ";" in keywords else ",", keywords) if k.strip()

@@ -86,6 +86,18 @@ def _comma_separated_names(text: str) -> bool:
     return all(len(p.split()) >= 2 for p in parts)  # 'Articlewriter, Laura, III' is one name
 
 
+def full_pages(value: Any) -> str | None:
+    """'1 - 10', '1–10' -> '1-10'; an abbreviated end is written out: '122-4' -> '122-124'."""
+    text = _PAGE_DASH.sub("-", clean(value) or "")
+    m = re.fullmatch(r"(\d+)-(\d+)", text)
+    if m and len(m.group(2)) < len(m.group(1)):
+        start, end = m.groups()
+        full = start[: len(start) - len(end)] + end
+        if int(full) >= int(start):
+            text = f"{start}-{full}"
+    return text or None
+
+
 def join_pages(start: Any, end: Any) -> str | None:
     s, e = clean(start), clean(end)
     if s and e and s != e:
@@ -129,7 +141,7 @@ def pmid_of(*values: Any) -> str | None:
     return None
 
 
-ISSN_RE = re.compile(r"(?<![\w-])\d{4}-?\d{3}[\dXx](?![\w-])")
+ISSN_RE = re.compile(r"(?<!\d)\d{4}-?\d{3}[\dXx](?![\w-])")
 
 
 ISBN_RE = re.compile(r"\b(?:\d[-\s]?){12}\d\b|\b(?:\d[-\s]?){9}[\dXx]\b")  # ISBN-13, -10
@@ -180,7 +192,9 @@ def make_record(
         elif key == "issn":
             kw[key] = issn_of(value)
         elif key == "pages":
-            kw[key] = _PAGE_DASH.sub("-", clean(value) or "") or None  # '1 - 10', '1–10' -> '1-10'
+            kw[key] = full_pages(value)
+        elif key == "venue":
+            kw[key] = clean_html(value)  # 'Dummy in Practice &#169;' -> '... ©'
         elif key == "pmid":
             kw[key] = pmid_of(value)  # digits only: a CODEN in the wrong column is no PMID
         else:

@@ -116,6 +116,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 _FUNDING = "Funding Text 1"
+_PUBMED_CITATION = re.compile(r";\s*([^():;\s]+)(?:\(([^)]+)\))?:\s*([\w-]+)")
 _NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")
 WOS_TAGS = {"pt", "au", "ti", "so", "py", "ut"}
 
@@ -198,6 +199,11 @@ def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
     kw_raw = clean(get("keywords"))
     sep = ";" if ";" in (kw_raw or "") else r"[;|]"
     keywords = [k.strip() for k in re.split(sep, kw_raw or "") if k.strip()]
+    volume, issue, pages = get("volume"), get("issue"), get("pages")
+    if fmt == "pubmed-csv" and not volume:  # "Nature. 2021 Dec 21;1(2):10-11. doi: ..."
+        m = _PUBMED_CITATION.search(str(row.get("Citation") or ""))
+        if m:
+            volume, issue, pages = m.group(1), issue or m.group(2), pages or m.group(3)
     return make_record(
         title=get("title"),
         abstract=get("abstract"),
@@ -205,9 +211,9 @@ def row_record(row: dict[str, Any], cols: dict[str, str], fmt: str) -> Record:
         year=get("year"),
         doi=doi_of(get("doi")),
         venue=get("venue"),
-        volume=get("volume"),
-        issue=get("issue"),
-        pages=first(clean(get("pages")), join_pages(get("start_page"), get("end_page"))),
+        volume=volume,
+        issue=issue,
+        pages=first(clean(pages), join_pages(get("start_page"), get("end_page"))),
         language=get("language"),
         record_type=get("record_type"),
         url=first(*as_list(get("url"))),

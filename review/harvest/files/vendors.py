@@ -150,7 +150,7 @@ MEDLINE_FIELDS: dict[str, tuple[str, ...]] = {
     "language": ("LA",),
     "record_type": ("PT",),
     "pmid": ("PMID",),
-    "issn": ("IS",),
+    "issn": ("IS", "ISSN"),  # ERIC writes "ISSN - ISSN-1234-4567"
     "isbn": ("ISBN",),
     "keywords": ("OT", "MH"),
     "record_id": ("PMID", "OID", "AN"),
