@@ -284,3 +284,27 @@ def test_synthesis_counts_confirmed_share_and_each_country_once(
     ev = list(csv.DictReader((out / "evidence.csv").open(encoding="utf-8")))
     assert {"work_id", "countries", "year", "option", "quote"} <= set(ev[0])
     assert any(r["option"] == "sociopolitical" and r["status"] == "confirmed" for r in ev)
+
+
+def test_pdf_sentences_carry_their_page(cws: Workspace, tmp_path: Path) -> None:
+    from test_screen import make_pdf
+
+    from review.coding.text import sentences
+    from review.harvest.pdf import add_pdfs
+
+    pdf = make_pdf(
+        tmp_path / "lusaka-report.pdf",
+        ["Lusaka City Council smart city report.", "Flooding damaged the drainage in 2023."],
+    )
+    add_pdfs(cws, [pdf], source="Municipal and government reports")
+    wid = cws.db.execute(
+        "SELECT work_id FROM documents WHERE original_name = ?", [pdf.name]
+    ).fetchone()[0]
+    got = {s.text: s for s in sentences(cws, [wid])[wid]}
+    s = got["Flooding damaged the drainage in 2023."]
+    assert s.page == 2 and s.place == "p. 2" and s.document_id is not None
+    # the page travels with a suggestion into the export's evidence
+    log_run(cws, [Suggestion(wid, "challenges", "environmental", 0.9, True, s.text, s.place, s.page,
+                             s.document_id)], "zero-shot", "challenges", select(cws, "all"), {})  # fmt: skip
+    (row,) = export.rows(cws, "suggested", "challenges", [wid])
+    assert row["evidence"] == "p. 2: Flooding damaged the drainage in 2023."

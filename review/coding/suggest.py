@@ -121,7 +121,7 @@ def _few_shot(
 
     train = [w for w in codes if w in vecs]
     out: dict[str, tuple[Any, int]] = {}
-    for j, c in enumerate(f.codes):
+    for c in f.codes:
         y = np.array([c in (codes[w] or []) for w in train], dtype=int)
         if y.sum() < MIN_EACH or (len(y) - y.sum()) < MIN_EACH:
             continue
@@ -129,7 +129,6 @@ def _few_shot(
         lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
         lr.fit(x, y)
         out[c] = (lr, len(train))
-        del j
     return out
 
 
@@ -275,6 +274,26 @@ def suggest(
         "options": {f.name: {c: option_key(f.description(c)) for c in f.codes} for f in fields},
     }  # fmt: skip
     seconds = time.perf_counter() - t0
+    run_id = log_run(ws, sugg, method, field_name, scope, params, seconds, few, model)
+    return SuggestResult(
+        run_id, scope, tuple(f.name for f in fields), method, 0.5, few, tuple(sugg),
+        int(embedded), seconds, tuple(notes),
+    )  # fmt: skip
+
+
+def log_run(
+    ws: Workspace,
+    sugg: Sequence[Suggestion],
+    method: str,
+    field_name: str | None,
+    scope: Scope,
+    params: dict[str, Any],
+    seconds: float = 0.0,
+    few: dict[str, int] | None = None,
+    model: str = DEFAULT_MODEL,
+) -> int:
+    """Store one suggestion run and its suggestions (append-only); returns the run id."""
+    few = few or {}
     with ws.transaction():
         cur = ws.db.conn.execute(
             "INSERT INTO coding_runs (created_at, field, stage, method, model, threshold, params,"
@@ -296,10 +315,7 @@ def suggest(
                 for s in sugg
             ],
         )  # fmt: skip
-    return SuggestResult(
-        run_id, scope, tuple(f.name for f in fields), method, 0.5, few, tuple(sugg),
-        int(embedded), seconds, tuple(notes),
-    )  # fmt: skip
+    return run_id
 
 
 def latest(

@@ -92,20 +92,21 @@ def sentences(
             if wid not in works:
                 continue
             _, title, abstract = works[wid]
+            full: list[Sentence] = []
+            for did, text in docs.get(wid, []):
+                if did in pages:
+                    for page, ptext in pages[did]:
+                        full += [Sentence(s, "page", page, did) for s in split(ptext)]
+                else:
+                    full += [Sentence(s, "full text", None, did) for s in split(text)]
+            located = {s.text.lower(): s for s in reversed(full)}  # first occurrence wins
             got: list[Sentence] = []
             seen: set[str] = set()
             if title and title.strip():
                 _add(got, seen, [Sentence(_SPACE.sub(" ", title).strip(), "title")], limit)
-            _add(got, seen, (Sentence(s, "abstract") for s in split(abstract)), limit)
-            for did, text in docs.get(wid, []):
-                if did in pages:
-                    for page, ptext in pages[did]:
-                        _add(
-                            got, seen, (Sentence(s, "page", page, did) for s in split(ptext)), limit
-                        )
-                else:
-                    _add(
-                        got, seen, (Sentence(s, "full text", None, did) for s in split(text)), limit
-                    )
+            # an abstract taken from the document keeps the page it is on
+            abstract_s = (located.get(s.lower(), Sentence(s, "abstract")) for s in split(abstract))
+            _add(got, seen, abstract_s, limit)
+            _add(got, seen, full, limit)
             out[wid] = got
     return out
