@@ -165,3 +165,19 @@ async def test_conflicts_view_resolves_like_screening(db: Path) -> None:
     assert c.resolved and c.reviewers == ("lead",) and c.value == ["governance", "economic"]
     assert [r.origin for r in store.history(ws, a) if r.reviewer == "lead"][-1] == "resolution"
     ws.close()
+
+
+def test_no_codebook_is_a_clear_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from conftest import PROTOCOLS
+
+    from review.cli import cli
+
+    db = tmp_path / "plain.db"
+    CliRunner().invoke(
+        cli, ["init", "--protocol", str(PROTOCOLS / "nelson-2002-estrogens.toml"), "--db", str(db)]
+    )
+    for args in (["code"], ["suggest"], ["synthesis", "-o", str(tmp_path / "s")]):
+        r = CliRunner().invoke(cli, [*args, "--db", str(db)])
+        assert r.exit_code == 1, (args, r.output)
+        assert "codebook" in r.output, (args, r.output)

@@ -20,8 +20,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...coding import CodingError, store
 from ...coding import form as coding_form
-from ...coding import store
 from ...coding.scope import select
 from ...coding.text import sentences
 from ...store import default_reviewer
@@ -147,6 +147,11 @@ class CodingApp(ReviewApp):
         self.reviewer = reviewer or default_reviewer()
         proto = self.ws.require_protocol()
         self.fields = tuple(f for f in proto.codebook if field is None or f.name == field)
+        if not proto.codebook:
+            raise CodingError(
+                "the protocol has no codebook; add [[coding.fields]] (README: Coding)",
+                path=proto.path,
+            )
         if not self.fields:
             store.require_field(proto, field or "")
         self.scope = select(self.ws, stage)
