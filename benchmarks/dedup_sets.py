@@ -11,8 +11,9 @@ merging or not are both accepted (a preprint and its journal version).
   the gold read from ``colrev_origin`` of ``records_expected.bib``;
 - reflib_ris_nbib: one EndNote library exported as RIS and as PubMed MEDLINE, both read by our
   importer (two sources); gold = the RIS record and the MEDLINE record of one PubMed id
-  (the library's own link: RIS ``AN`` is the PMID);
-- reflib_ris_xml: the same library as RIS and as EndNote XML; gold = same EndNote record number.
+  (the library's own link, read from the files: RIS ``AN`` is the PMID);
+- reflib_ris_xml: the same library as RIS and as EndNote XML; gold = same EndNote record number
+  (read from the files: RIS ``ID``, XML ``rec-number``).
 """
 
 from __future__ import annotations
@@ -86,14 +87,25 @@ def colrev_dedupe(shared: Path) -> LabelledSet:
     return LabelledSet("colrev_dedupe", records, gold)
 
 
-def _ris_id(raw: object) -> str | None:
-    """The EndNote record number a RIS record carries in its ``ID`` tag."""
-    if not isinstance(raw, dict):
-        return None
-    value = raw.get("ID") or raw.get("id")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return str(value).strip() if value else None
+def _record_numbers(path: Path, tag: str = "ID") -> list[str | None]:
+    """EndNote record numbers in file order, read from the file itself (not from our parser's
+    mapping, which may prefer another id): RIS ``ID`` lines, EndNote XML ``rec-number``."""
+    if path.suffix == ".xml":
+        import xml.etree.ElementTree as ET
+
+        return [
+            (rec.findtext("rec-number") or "").strip() or None
+            for rec in ET.parse(path).getroot().iter("record")
+        ]
+    out: list[str | None] = []
+    current: str | None = None
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        if line.startswith(f"{tag}  - "):
+            current = line[6:].strip()
+        elif line.startswith("ER  -"):
+            out.append(current)
+            current = None
+    return out
 
 
 def reflib(shared: Path, other: str) -> LabelledSet:
@@ -103,12 +115,21 @@ def reflib(shared: Path, other: str) -> LabelledSet:
     folder = shared / "formats" / "reflib"
     ris = read_file(folder / "blue-light.ris")
     second = read_file(folder / f"blue-light.{other}")
-    if other == "nbib":
-        key_a = {r.pmid: f"ris:{k}" for k, r in enumerate(ris) if r.pmid}
-        key_b = {r.pmid: f"{other}:{k}" for k, r in enumerate(second) if r.pmid}
+    if other == "nbib":  # PubMed ids read from the files: RIS ``AN`` lines, MEDLINE ``PMID-``
+        text = (folder / "blue-light.nbib").read_text(encoding="utf-8-sig")
+        pmids = re.findall(r"^PMID- (\d+)", text, re.MULTILINE)
+        ans = _record_numbers(folder / "blue-light.ris", tag="AN")
+        assert len(pmids) == len(second) and len(ans) == len(ris), "record count mismatch"
+        key_a = {n: f"ris:{k}" for k, n in enumerate(ans) if n}
+        key_b = {n: f"{other}:{k}" for k, n in enumerate(pmids)}
     else:
-        key_a = {_ris_id(r.raw): f"ris:{k}" for k, r in enumerate(ris)}
-        key_b = {r.source_record_id: f"{other}:{k}" for k, r in enumerate(second)}
+        nums_a, nums_b = (
+            _record_numbers(folder / "blue-light.ris"),
+            _record_numbers(folder / f"blue-light.{other}"),
+        )
+        assert len(nums_a) == len(ris) and len(nums_b) == len(second), "record count mismatch"
+        key_a = {n: f"ris:{k}" for k, n in enumerate(nums_a) if n}
+        key_b = {n: f"{other}:{k}" for k, n in enumerate(nums_b) if n}
     records = [replace(r, source_record_id=f"ris:{k}") for k, r in enumerate(ris)]
     records += [replace(r, source_record_id=f"{other}:{k}") for k, r in enumerate(second)]
     gold = {frozenset((key_a[k], key_b[k])) for k in key_a.keys() & key_b.keys()}
