@@ -127,7 +127,10 @@ async def test_guard_names_the_offender_when_an_index_goes_missing(db):
     assert bad and any("SCAN works" in b and "decisions.py" in b for b in bad), bad
 
 
-KEYS = [("i",), ("e", "1"), ("m",), ("i",), ("left",), ("right",), ("u",), ("i",), ("i",)]
+KEYS = [
+    ("i",), ("e", "1"), ("m",), ("i",), ("left",), ("right",), ("u",), ("i",), ("i",),
+    ("n", *"looks relevant", "enter"), ("t", *"sepsis", "enter"), ("c", *"+ZA", "enter"), ("i",),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("order", ["oldest", "relevance"])
