@@ -70,6 +70,16 @@ def test_ovid_import_counts_records_per_database_not_per_file(ws):
     assert names == {"ovid_multi.ris"}
 
 
+def test_cli_names_the_databases_of_one_file(db_path: str):
+    from click.testing import CliRunner
+
+    from review.cli import cli
+
+    r = CliRunner().invoke(cli, ["import", str(VENDORS / "ovid_multi.ris"), "--db", db_path])
+    assert r.exit_code == 0, r.output
+    assert "databases: MEDLINE 1, Embase 1, CENTRAL 1, PsycINFO 1" in r.output
+
+
 def test_explicit_source_still_wins(ws):
     import_files(ws, [VENDORS / "ovid_multi.ris"], source="Ovid")
     assert record_counts_by_source(ws) == {"Ovid": 4}

@@ -50,9 +50,14 @@ def import_cmd(
         ws.close()
     for f in report.imported:
         searches = ", ".join(map(str, f.search_ids or [f.search_id]))
+        if len(f.stored_by_source) > 1:  # one search per database the file's records name
+            by_db = ", ".join(f"{s} {n}" for s, n in f.stored_by_source.items())
+            where = f"databases: {by_db}; searches {searches}"
+        else:
+            where = f"source {f.source!r}, search {searches}"
         click.echo(
             f"{f.path}: {f.format}, {f.records_found} records found, {f.records_stored} stored "
-            f"(source {f.source!r}, search {searches})"
+            f"({where})"
         )
     for f in report.imported:
         if f.note:  # already imported / already stored / repeated within the file

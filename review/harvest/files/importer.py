@@ -33,6 +33,7 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     note: str | None = None  # what was skipped as already stored / stored although repeated
     duplicate_of: int | None = None  # the search that imported the same content before
+    stored_by_source: dict[str, int] = field(default_factory=dict)  # per database/source
 
 
 @dataclass
@@ -95,6 +96,7 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
     }
     found = stored = 0
     sids: list[int] = []
+    per_source: dict[str, int] = {}
     notes: list[str] = []
     groups = by_database(parsed, source)
     with ws.transaction():  # BEGIN IMMEDIATE: a concurrent import of the same file waits here
@@ -130,6 +132,7 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
                 update_search(ws, sid, notes=note)
                 notes.append(note if len(groups) == 1 else f"{src}: {note}")
             sids.append(sid)
+            per_source[src] = len(ids)
             found, stored = found + len(records), stored + len(ids)
     return FileResult(
         str(parsed.path),
@@ -142,6 +145,7 @@ def store_parsed(ws: Workspace, parsed: ParsedFile, *, source: str | None, arm: 
         list(parsed.warnings),
         note="; ".join(notes) or None,
         duplicate_of=prior["id"] if prior else None,
+        stored_by_source=per_source,
     )
 
 
