@@ -168,6 +168,17 @@ def test_full_text_decision_made_stale_by_a_later_title_abstract_exclusion(tws):
     assert any(e["stage"] == FT for e in actions.history(tws, w[0]))
 
 
+def test_decide_at_full_text_before_screening_says_it_is_not_counted(tws):
+    (w,) = add(tws, 1)
+    run = CliRunner().invoke
+    db = ["--reviewer", "ana", "--db", str(tws.path)]
+    r = run(cli, ["decide", str(w), "--include", "--stage", FT, *db])
+    assert r.exit_code == 0 and "not counted until it does" in r.output
+    r = run(cli, ["decide", str(w), "--include", *db])
+    r = run(cli, ["decide", str(w), "--include", "--stage", FT, *db])
+    assert r.exit_code == 0 and "not counted" not in r.output
+
+
 def test_not_retrieved_then_assessed_counts_once(tws):
     w = add(tws, 1)
     actions.decide(tws, w[0], TA, "ana", "include")

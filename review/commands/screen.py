@@ -123,6 +123,14 @@ def decide(
     click.echo(
         f"work {work_id} {stage}: {decision}{' ' + reason if reason else ''} (decision #{did})"
     )
+    from ..store.decisions import previous_stage, resolve_work
+
+    prev = previous_stage(ws, stage)
+    if prev is not None and resolve_work(ws, work_id, stage) is None:
+        click.echo(
+            f"note: work {work_id} has not moved on at {prev}, so this decision is logged but not"
+            f" counted until it does (review history {work_id})"
+        )
 
 
 @click.command()
