@@ -422,3 +422,22 @@ def test_ovid_export_pairs_with_pubmed_by_pmid_and_encoded_doi(ws):
     res = engine.run(ws)
     assert res["works_absorbed"] == 1, res
     assert set(res["merged_by_rule"]) <= {"doi", "pmid"}, res
+
+
+def test_undo_run_refuses_when_a_later_run_changed_its_works(ws, db_path):
+    title = "Community radio and maternal health knowledge in rural Mozambique"
+    load(ws, [Record(title=title, year=2021, authors=("Sitoe, A.",), source_record_id="a")])
+    load(ws, [Record(title=title + ".", year=2021, authors=("Sitoe, A",))], "b")
+    assert engine.run(ws)["works_absorbed"] == 1
+    load(ws, [Record(title=title.upper(), year=2021, authors=("Sitoe, Ana",))], "c")
+    assert engine.run(ws)["works_absorbed"] == 1  # run 2 absorbs the new copy into run 1's work
+    res = CliRunner().invoke(cli, ["dedup", "--undo-run", "1", "--db", db_path])
+    assert res.exit_code != 0 and "undo that first" in res.output, res.output
+    listed = CliRunner().invoke(cli, ["dedup", "--runs", "--db", db_path])
+    assert "run 1" in listed.output and "run 2" in listed.output
+    assert CliRunner().invoke(cli, ["dedup", "--undo-run", "2", "--db", db_path]).exit_code == 0
+    assert CliRunner().invoke(cli, ["dedup", "--undo-run", "1", "--db", db_path]).exit_code == 0
+    assert ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0] == 3
+    assert (
+        ws.db.execute("SELECT COUNT(*) FROM works WHERE merged_into IS NOT NULL").fetchone()[0] == 0
+    )

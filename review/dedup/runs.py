@@ -232,8 +232,10 @@ def undo_run(ws: Workspace, run_id: int, *, actor: str) -> dict[str, Any]:
         w for r in rows for w in json.loads(r["from_work_ids"] or "[]")
     }
     last = max((r["id"] for r in rows), default=0)
-    for later in ws.db.query(
-        "SELECT id, work_id, from_work_ids, run_id FROM merges WHERE id > ?", [last]
+    for later in ws.db.query(  # rows of runs undone since (their merges and splits) do not count
+        "SELECT id, work_id, from_work_ids, run_id FROM merges WHERE id > ? AND (run_id IS NULL"
+        " OR run_id NOT IN (SELECT id FROM dedup_runs WHERE undone_at IS NOT NULL))",
+        [last],
     ):
         touched = {later["work_id"], *json.loads(later["from_work_ids"] or "[]")}
         if touched & works:
