@@ -50,7 +50,7 @@ async def test_suggestions_are_preticked_and_marked(db: Path) -> None:
         await pilot.pause()
         first = app.work_id
         text = form_text(app)
-        assert "Challenges reported (suggested)" in text
+        assert "Challenges reported (suggested: zero-shot, run 1)" in text
         assert "1 [x] sociopolitical  suggested 0.80" in text  # work 0: sociopolitical + economic
         assert "5 [x] economic  suggested 0.80" in text
         assert "2 [ ] technological  0.10" in text
@@ -67,7 +67,7 @@ async def test_suggestions_are_preticked_and_marked(db: Path) -> None:
         await pilot.pause()
         # back to before the change: no code of ana's; the suggestion shows again, unsaved
         assert "challenges" not in store.work_codes(app.ws, first, "ana")
-        assert "Challenges reported (suggested)" in form_text(app)
+        assert "Challenges reported (suggested: zero-shot, run 1)" in form_text(app)
         assert "2 [ ] technological" in form_text(app)
         await pilot.press("enter")
         await pilot.pause()

@@ -93,7 +93,11 @@ class CodingForm(Static):
                 "confirmed": " ✓ confirmed",
                 "conflict": " (coders disagree: their common codes are ticked)",
             }
-            t.append(tag.get(st.source, "") + "\n", style="italic")
+            label = tag.get(st.source, "")
+            if st.source == "suggested" and st.suggestions:
+                row = next(iter(st.suggestions.values()))
+                label = f" (suggested: {row.get('method', 'machine')}, run {row.get('run_id')})"
+            t.append(label + "\n", style="italic")
             if st.others:
                 coders = " · ".join(
                     f"{who}: {', '.join(v) if isinstance(v, list) else v}"
