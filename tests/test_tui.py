@@ -71,6 +71,8 @@ async def test_keys_record_decisions_notes_tags_and_progress(db):
         assert "screened 3 / remaining 27" in text
         assert "include 1 · maybe 1 · exclude 1 (E2 1)" in text
         assert "recall" in text  # the stopping estimate is shown
+        stop = app.query_one(ProgressPanel).stopping
+        assert stop is not None and "Assumes" in text  # which rule and what it assumes
 
 
 async def test_highlights_and_criteria_are_rendered(db):

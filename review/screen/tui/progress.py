@@ -180,6 +180,10 @@ class ProgressPanel(Vertical):
             )
             if stop.get("message"):
                 t.append(f"\n{stop['message']}", style="italic")
+            if "assumes" in stop:  # which rule, what it assumes, how many in a row would stop
+                from ..stopping import describe
+
+                t.append(f"\n{describe(stop)}", style="dim")
         self.query_one("#progress-text", Static).update(t)
         self.post_message(self.Updated(self.counts, self.stopping))
 
