@@ -309,7 +309,7 @@ class ReviewApp(App[None]):
             self._writer.start()
 
     def _drain(self) -> None:
-        ws = open_workspace(self.db_path)
+        ws: Workspace | None = None
         start = time.monotonic()
         try:
             while True:
@@ -319,10 +319,13 @@ class ReviewApp(App[None]):
                         break
                     job = self._queue[0]
                 try:
+                    if ws is None:  # opening may itself wait for the lock (a schema upgrade)
+                        ws = open_workspace(self.db_path)
                     result = self._attempt(ws, job, RETRY_MS)
                 except Exception as e:
                     if is_locked(e):
                         self._to_ui(self._set_waiting, time.monotonic() - start)
+                        time.sleep(0.1)  # some lock errors return at once: never spin
                         continue
                     self._to_ui(self.report, e)  # shown, never a traceback; the queue goes on
                 else:
@@ -331,7 +334,8 @@ class ReviewApp(App[None]):
                 with self._qlock:
                     self._queue.popleft()
         finally:
-            ws.close()
+            if ws is not None:
+                ws.close()
         self._to_ui(self._queue_empty)
 
     def _to_ui(self, fn: Callable[..., None], *args: Any) -> None:
