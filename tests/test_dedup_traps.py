@@ -441,3 +441,30 @@ def test_undo_run_refuses_when_a_later_run_changed_its_works(ws, db_path):
     assert (
         ws.db.execute("SELECT COUNT(*) FROM works WHERE merged_into IS NOT NULL").fetchone()[0] == 0
     )
+
+
+def test_two_papers_in_one_volume_are_not_merged_as_bibliographic(ws):
+    """Two papers by one author in one volume whose page fields overlap (one gives only its
+    first page) were merged as 'bibliographic'; different titles in English now go to review."""
+    common = dict(year=2018, volume="45", venue="Journal of Urban Health", record_type="article")
+    load(
+        ws,
+        [
+            Record(
+                title="Informal transport and access to clinics in Lusaka",
+                authors=("Mwale, J.", "Phiri, K."),
+                pages="101",
+                source_record_id="p1",
+                **common,
+            ),
+            Record(
+                title="Informal settlements and access to water in Lusaka",
+                authors=("Mwale, J.", "Phiri, K."),
+                pages="101-112",
+                source_record_id="p2",
+                **common,
+            ),
+        ],
+    )
+    res = engine.run(ws)
+    assert res["works_absorbed"] == 0, res
