@@ -316,7 +316,7 @@ SEQUENCES = st.tuples(
 
 @settings(
     # a longer hunt: REVIEW_PROPERTY_EXAMPLES=500 pytest tests/test_properties.py
-    max_examples=int(os.environ.get("REVIEW_PROPERTY_EXAMPLES", "25")),
+    max_examples=int(os.environ.get("REVIEW_PROPERTY_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
