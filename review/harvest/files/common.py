@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
-from ...models import Record, normalize_doi
+from ...models import Record, normalize_doi, normalize_pmid
 from .vendors import ID_IN_URL
 
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
@@ -125,19 +125,14 @@ def doi_of(*values: Any) -> str | None:
     return None
 
 
-_PMID_RE = re.compile(r"^(?:pmid:?\s*|medline:?\s*)?(\d{1,9})$", re.IGNORECASE)
-
-
 def pmid_of(*values: Any) -> str | None:
-    """A PubMed id from 'PMID:123', 'MEDLINE:123', a bare number or a PubMed link."""
+    """A PubMed id from 'PMID:123', 'MEDLINE:123', a bare number or a PubMed link
+    (``models.normalize_pmid``, the normaliser dedup uses too)."""
     for v in values:
         for item in v if isinstance(v, list | tuple) else [v]:
-            text = clean(item)
-            if not text:
-                continue
-            m = _PMID_RE.match(text) or re.search(r"pubmed(?:\.ncbi\.nlm\.nih\.gov)?/(\d+)", text)
-            if m:
-                return m.group(1).lstrip("0") or None
+            pmid = normalize_pmid(clean(item))
+            if pmid:
+                return pmid
     return None
 
 

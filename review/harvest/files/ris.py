@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ...errors import FormatError
-from ...models import Record
+from ...models import Record, pmid_from_accession
 from .common import (
     ISBN_RE,
     ISSN_RE,
@@ -135,9 +135,8 @@ def to_record(tags: dict[str, list[str]]) -> Record:
     pmid = pmid_of(
         *[v for t in table["pmid"] for v in tags.get(t, []) if t != "U1" or v.startswith("PMID")]
     )
-    pmid = pmid or pmid_of(*[a for a in [accession] if a and a.upper().startswith("PMID")])
-    if pmid is None and accession and database in {"MEDLINE", "PubMed"}:
-        pmid = pmid_of(accession)  # Ovid MEDLINE and PubMed accession numbers are PMIDs
+    # Ovid MEDLINE and PubMed accession numbers are PMIDs; Embase/PsycINFO ones are not
+    pmid = pmid or pmid_from_accession(accession, database)
     pmid = pmid or pmid_of(*[u for u in links if "pubmed" in u.lower()])
     extra: dict[str, Any] = {}
     for tag, key in RIS_EXTRA.items():
