@@ -55,3 +55,20 @@ def test_clean_file_has_no_warnings(ws, tmp_path: Path):
     p.write_text("title,year\nSmart Lusaka,2020\n", encoding="utf-8")
     report = import_files(ws, [p])
     assert report.imported[0].warnings == []
+
+
+def test_scopus_rows_with_unnamed_funding_text_are_realigned():
+    """Real Scopus CSV (litstudy): some rows carry a 'Funding Text 2' value the header lacks;
+    zipping them with the header shifted ISSN into ISBN, the language into 'PubMed ID' and the
+    EID into 'Source'."""
+    from conftest import shared_path
+
+    parsed = parse_file(shared_path("formats", "litstudy", "tests", "resources", "scopus.csv"))
+    by_id = {r.source_record_id: r for r in parsed.records}
+    rec = by_id["2-s2.0-85123480963"]
+    assert (rec.issn, rec.language, rec.record_type) == ("20452322", "English", "Article")
+    assert rec.pmid is None or rec.pmid.isdigit()
+    assert all(
+        r.source_record_id and r.source_record_id.startswith("2-s2.0-") for r in parsed.records
+    )
+    assert any("Funding Text" in w and "realigned" in w for w in parsed.warnings)
