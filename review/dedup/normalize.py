@@ -184,6 +184,9 @@ def notice_kind(title: str | None) -> str:
     """
     if not title:
         return ""
+    head = title.lstrip(" \t\"'[(<").lower()[:3]
+    if head not in _NOTICE_HEADS:
+        return ""  # fast path: no notice label can start here
     m = _NOTICE_RE.match(clean_markup(title))
     if not m:
         return ""
@@ -205,6 +208,9 @@ def notice_kind(title: str | None) -> str:
     }.get(kind, kind)
 
 
+_NOTICE_HEADS = frozenset(
+    {"err", "cor", "ret", "not", "exp", "in ", "aut", "rep", "res", "com", "re:", "re "}
+)
 _ENGLISH = frozenset({"en", "eng", "english", "en-us", "en-gb"})
 
 
@@ -217,7 +223,8 @@ def is_other_language(title: str | None, language: str | None) -> bool:
     text = (title or "").strip()
     if text.startswith("[") and "]" in text:
         return True
-    return bool(text and ("[" in text or "(" in text or ":" in text) and _LANG_TAG_RE.search(text))
+    tail = text.rstrip(" .")[-1:]
+    return bool(text and (tail in "])" or "LA:" in text) and _LANG_TAG_RE.search(text))
 
 
 def split_authors(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
