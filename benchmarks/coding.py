@@ -215,6 +215,34 @@ def seed_threshold(shared: Path) -> None:
     )
 
 
+def few_shot(path: Path, g: list[dict[str, object]], codes: tuple[str, ...]) -> None:
+    """Reviewers have confirmed half A (the gold codes, as reviewer 'gold'): score half B."""
+    import shutil
+    import tempfile
+
+    from review.coding import store
+    from review.coding.suggest import latest, suggest
+
+    tmp = Path(tempfile.mkdtemp()) / "few.db"
+    src = Workspace.open(path)
+    src.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copy(path, tmp)
+    ws = Workspace.open(tmp)
+    for x in g:
+        if x["half"] == "A":
+            yes = [c for c in codes if x[c] == "1"]
+            store.record(ws, int(x["wid"]), "challenges", "gold", yes)  # type: ignore[call-overload]
+    r = suggest(ws, "challenges", "all")
+    ids = [int(x["wid"]) for x in g]  # type: ignore[call-overload]
+    rows = latest(ws, ids, "challenges")
+    pred = {w: {s["value"] for s in rows.get((w, "challenges"), []) if s["suggested"]} for w in ids}
+    sel = [x for x in g if x["half"] == "B"]
+    print(f"few-shot run {r.run_id} ({r.method}; learnt from {r.few_shot})")
+    print(row("review suggest, few-shot from half A — half B", scores(sel, pred, codes), codes))
+    ws.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workspace", type=Path, default=Path("/tmp/review-bench-coding.db"))
@@ -222,6 +250,11 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument(
         "--seed-threshold", action="store_true", help="measure the themes seed threshold"
+    )
+    ap.add_argument(
+        "--few-shot",
+        action="store_true",
+        help="confirm half A's gold codes in a copy of the workspace, then score half B",
     )
     a = ap.parse_args()
     if a.seed_threshold:
@@ -261,6 +294,8 @@ def main() -> None:
         print(row(f"keyword matching — {name}", scores(sel, kw, codes), codes))
     for k, v in PEERS.items():
         print(f"| {k} | " + " | ".join("–" for _ in codes) + f" | {v:.2f} |")
+    if a.few_shot:
+        few_shot(a.workspace, g, codes)
     if a.tune:
         import math
 
