@@ -308,3 +308,14 @@ def test_pdf_sentences_carry_their_page(cws: Workspace, tmp_path: Path) -> None:
                              s.document_id)], "zero-shot", "challenges", select(cws, "all"), {})  # fmt: skip
     (row,) = export.rows(cws, "suggested", "challenges", [wid])
     assert row["evidence"] == "p. 2: Flooding damaged the drainage in 2023."
+
+
+def test_codes_follow_a_merged_work(cws: Workspace) -> None:
+    from review.dedup.merges import merge_works
+
+    a, b = (work_of_page(cws, p) for p in PAGES[:2])
+    store.record(cws, b, "challenges", "ana", ["technological"])
+    merge_works(cws, a, [(b, "manual", None)], actor="test")
+    assert store.work_codes(cws, a, "ana")["challenges"].value == ["technological"]
+    assert (a, "challenges") in store.confirmed(cws, "challenges")
+    assert [r["work_id"] for r in export.rows(cws, "confirmed", "challenges")] == [a]
