@@ -181,3 +181,55 @@ def test_no_codebook_is_a_clear_error(tmp_path: Path) -> None:
         r = CliRunner().invoke(cli, [*args, "--db", str(db)])
         assert r.exit_code == 1, (args, r.output)
         assert "codebook" in r.output, (args, r.output)
+
+
+KILL_SCRIPT = """
+import asyncio, sys
+from review.screen.tui.coding import CodingApp
+
+async def main():
+    app = CodingApp(sys.argv[1], reviewer="ana", stage="all")
+    async with app.run_test(size=(140, 40)) as pilot:
+        n = 0
+        while True:
+            await pilot.press("2")  # a toggle: a draft row
+            if n % 2:
+                await pilot.press("enter")  # every other work confirmed
+            n += 1
+            print("shown", n, app.work_id, flush=True)
+            await pilot.pause(0.01)
+
+asyncio.run(main())
+"""
+
+
+def test_sigkill_loses_no_code_shown(db: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "drive.py"
+    script.write_text(KILL_SCRIPT)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    reported = 0
+    deadline = time.monotonic() + 90
+    while reported < 6 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("shown"):
+            reported = int(line.split()[1])
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert reported >= 6
+    ws = Workspace.open(db)
+    rows = [r for r in store.history(ws) if r.reviewer == "ana"]
+    toggles = [r for r in rows if r.status == "draft"]
+    confirmed = {r.work_id for r in rows if r.status == "confirmed"}
+    assert len(toggles) >= reported  # every toggle the app showed is in the log
+    assert len(confirmed) >= reported // 2  # and every work it confirmed
+    ws.close()
