@@ -90,8 +90,13 @@ def test_pipeline_end_to_end(tmp_path):
     )
     status = json.loads(run("status", "--json", "--db", db))
     ta = status["decisions"]["title-abstract"]
-    assert ta == {"include": 6, "exclude": len(ids) - 6, "maybe": 0}
-    assert status["decisions"]["full-text"] == {"include": 2, "exclude": 2, "maybe": 0}
+    assert ta == {"include": 6, "exclude": len(ids) - 6, "maybe": 0, "conflict": 0}
+    assert status["decisions"]["full-text"] == {
+        "include": 2,
+        "exclude": 2,
+        "maybe": 0,
+        "conflict": 0,
+    }
     stop = status["stopping"]["title-abstract"]
     assert stop["n_screened"] == len(ids) and stop["n_remaining"] == 0
     assert isinstance(stop["should_stop"], bool)
@@ -126,5 +131,10 @@ def test_pipeline_end_to_end(tmp_path):
     summary = json.loads(run("bundle", "import", str(bundle), "--json", "--db", other))
     assert summary["records_added"] == n_records
     other_status = json.loads(run("status", "--json", "--db", other))
-    assert other_status["decisions"]["full-text"] == {"include": 2, "exclude": 2, "maybe": 0}
+    assert other_status["decisions"]["full-text"] == {
+        "include": 2,
+        "exclude": 2,
+        "maybe": 0,
+        "conflict": 0,
+    }
     assert other_status["works"] == status["works"]
