@@ -220,3 +220,47 @@ def test_a_renamed_copy_without_source_is_the_same_import(ws, tmp_path):
     assert rep.imported[0].duplicate_of == first.imported[0].search_id
     assert "export.ris" in (rep.imported[0].note or "")
     assert count_records(ws) == 3
+
+
+RIS_REPEATED_REVISED = """TY  - JOUR
+AN  - 20002
+TI  - Mobile money and municipal revenue in Blantyre, Malawi
+AU  - Phiri, K.
+PY  - 2020
+ER  -
+
+TY  - JOUR
+AN  - 20002
+TI  - Mobile money and municipal revenue collection in Blantyre, Malawi
+AU  - Phiri, K.
+PY  - 2020
+ER  -
+""".replace("ER  -\n", "ER  - \n")
+
+
+def test_dedup_merges_repeats_of_one_accession_number_even_when_their_text_differs(ws, tmp_path):
+    """A database that lists one accession number twice in one export (a revised record) lists one
+    record: the repeat is an identified record that dedup removes, though the titles differ in
+    wording (too far apart for the fuzzy title rule, close enough to corroborate an identifier)."""
+    from review.dedup.engine import run as deduplicate
+
+    import_files(ws, [_write(tmp_path, "ovid.ris", RIS_REPEATED_REVISED)], source="Ovid MEDLINE")
+    assert count_records(ws) == 2
+    deduplicate(ws)
+    active = ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0]
+    assert active == 1
+    [merge] = list(ws.db.query("SELECT rule FROM merges"))
+    assert merge["rule"] == "source_id"
+
+
+def test_two_different_titles_under_one_accession_number_go_to_review_not_merge(ws, tmp_path):
+    from review.dedup.engine import run as deduplicate
+
+    text = RIS_REPEATED_REVISED.replace(
+        "TI  - Mobile money and municipal revenue collection in Blantyre, Malawi",
+        "TI  - Flood early warning for informal settlements in Lilongwe",
+    )
+    import_files(ws, [_write(tmp_path, "ovid.ris", text)], source="Ovid MEDLINE")
+    deduplicate(ws)
+    active = ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0]
+    assert active == 2

@@ -33,7 +33,7 @@ from .normalize import Features, features, normalize_text
 
 COLUMNS = (
     "id, work_id, title, abstract, authors, year, doi, pmid, openalex_id, isbn, venue, volume, issue,"
-    " pages, record_type, file_sha256, url, language, extra, source_record_id"
+    " pages, record_type, file_sha256, url, language, extra, source_record_id, source, database"
 )
 
 

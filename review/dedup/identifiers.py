@@ -38,7 +38,7 @@ from .match import pages_agree, title_similarity
 from .normalize import Features, normalize_isbn, normalize_openalex, normalize_text
 
 #: identifier kinds, in the order their merges are logged
-KINDS = ("doi", "pmid", "pmcid", "arxiv", "openalex", "scopus_eid", "wos_ut", "isbn")
+KINDS = ("doi", "pmid", "pmcid", "arxiv", "openalex", "scopus_eid", "wos_ut", "isbn", "source_id")
 #: more records than this sharing one identifier: a container, without comparing them all
 MAX_GROUP = 200
 
@@ -91,6 +91,12 @@ def record_ids(row: dict[str, Any], f: Features) -> dict[str, str]:
     isbn = normalize_isbn(row.get("isbn"))
     if isbn:
         out["isbn"] = isbn
+    if srid.strip() and row.get("source"):
+        # one database's accession number, listed twice in one export (a revised record): the
+        # same record, corroborated by its title like every other identifier
+        out["source_id"] = "\x1f".join(
+            (str(row["source"]), str(row.get("database") or ""), srid.strip())
+        )
     return out
 
 
