@@ -179,13 +179,9 @@ def _check(db: Path, per_key: list[list[Traced]], label: str) -> None:
     assert max(counts) <= BUDGET, f"statements per key {counts} exceed the budget {BUDGET}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known offender (not in the TUI layer): review/screen/actions.py full_text_pages "
-    "reads `documents WHERE work_id = ? OR record_id IN (...)`, a SCAN of documents (no index on "
-    "documents.record_id); fix = an index migration + a UNION query, then drop this marker",
-)
 async def test_full_text_stage_per_key_path(db):
+    """The full-text stage reads the work's document through indexes too (documents_work and
+    documents_record, one UNION of indexed look-ups; it once scanned documents)."""
     _dual_decisions(db)
     app = ScreenApp(db, stage="full-text", reviewer="ann", order="oldest")
     async with app.run_test(size=SIZE) as pilot:
@@ -209,3 +205,37 @@ async def test_conflict_view_per_key_path(db):
         await app.workers.wait_for_complete()
         assert app.resolved == 3
     _check(db, per_key, "conflicts")
+
+
+def test_full_text_document_look_up_keeps_its_meaning(db):
+    """The indexed UNION finds what the OR did: a document harvested with a record that a merge
+    moved to another work, and the latest of the work's documents when there are several."""
+    from review.harvest.documents import insert_document
+    from review.screen import actions
+    from review.store import Workspace
+
+    with Workspace.open(db) as ws:
+        rec = ws.db.execute("SELECT id FROM records WHERE work_id = 5").fetchone()[0]
+        with ws.transaction():
+            harvested = insert_document(
+                ws, record_id=rec, kind="txt", path=None, original_name="page.txt",
+                sha256="a" * 64, text="harvested", pages=["harvested page"],
+            )  # fmt: skip
+            ws.db.execute("UPDATE records SET work_id = 6 WHERE id = ?", [rec])  # a merge moved it
+        pages = actions.full_text_pages(ws, 6)
+        assert [(p["document_id"], p["text"]) for p in pages] == [(harvested, "harvested page")]
+        with ws.transaction():  # a later document filed under the work alone (no record)
+            ws.db.execute(
+                "INSERT INTO documents (work_id, kind, original_name, text, created_at)"
+                " VALUES (6, 'txt', 'later.txt', 'later text', 'now')"
+            )
+        assert [p["text"] for p in actions.full_text_pages(ws, 6)] == ["later text"]
+        assert actions.full_text_pages(ws, 7) == []
+        plan = " ".join(
+            r[3] for r in ws.db.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM documents WHERE id = (SELECT MAX(id) FROM ("
+                "SELECT id FROM documents WHERE work_id = 6 UNION ALL SELECT d.id FROM records r"
+                " JOIN documents d ON d.record_id = r.id WHERE r.work_id = 6))"
+            )
+        )  # fmt: skip
+        assert "SCAN documents" not in plan, plan

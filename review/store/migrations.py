@@ -441,3 +441,10 @@ def m010_dedup_runs(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE merges ADD COLUMN run_id INTEGER")
     db.execute("ALTER TABLE merges ADD COLUMN evidence TEXT")
     db.execute("CREATE INDEX merges_run ON merges(run_id)")
+
+
+@migration
+def m011_screen_documents_record(db: sqlite_utils.Database) -> None:
+    """documents.record_id indexed: the full-text screen finds a work's document (attached to the
+    work, or harvested with one of its records) by indexed look-ups, not a scan (issue 18)."""
+    db.execute("CREATE INDEX IF NOT EXISTS documents_record ON documents(record_id)")
