@@ -117,9 +117,9 @@ def scores(
     g: list[dict[str, object]], pred: dict[int, set[str]], codes: tuple[str, ...]
 ) -> dict[str, float]:
     res = {
-        c: f1([x[c] == "1" for x in g], [c in pred.get(int(x["wid"]), set()) for x in g])
+        c: f1([x[c] == "1" for x in g], [c in pred.get(int(str(x["wid"])), set()) for x in g])
         for c in codes
-    }  # type: ignore[call-overload]
+    }
     res["macro"] = sum(res[c] for c in codes) / len(codes)
     return res
 
@@ -300,7 +300,7 @@ def main() -> None:
         import math
 
         def at(t: float, sel: list[dict[str, object]]) -> float:
-            pred = {}
+            pred: dict[int, set[str]] = {}
             for wid in ids:
                 pred[wid] = set()
                 for c in codes:

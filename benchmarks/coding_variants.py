@@ -1,0 +1,172 @@
+"""Zero-shot scoring rules for `review suggest`, compared on the hand-coded sample
+(tests/data/coding/sadc_challenges_gold.csv) with a threshold chosen on one half only.
+
+Every rule below can be stated without the sample and would apply to any codebook:
+  plain        an option's score is the best cosine similarity between its whole description and
+               any sentence of the work (what `review suggest` ships);
+  facets       the description split at top-level commas/semicolons (parentheses kept with their
+               facet: "fragmented mandates", "weak coordination between agencies or levels of
+               government", ...), each facet embedded; a sentence's score is its best facet;
+  facets+name  the same, each facet embedded as "<option>: <facet>";
+  mix          mean of the plain and the facet similarity of each sentence;
+  +lexical     yes also when a facet phrase of 2+ content words occurs in the work (plural-tolerant);
+  top-k        the mean of the k best sentences instead of the single best;
+  work-rel     the option's score minus the mean of the work's scores over all options;
+  centred a    a sentence's similarity minus a x its similarity to the mean option vector (the
+               component every option shares: "challenges" in general);
+  gate m       a sentence counts for an option only when that option is within m of the
+               sentence's best option;
+  len g        the best similarity minus g x ln(number of sentences) (long texts reach high
+               maxima by chance).
+For each rule: the best threshold on half A (grid 0.01) and its macro-F1 on half B (the held-out
+figure), the converse (threshold from half B, measured on half A), and all 53 at half A's
+threshold. Rules are then chosen by half A alone. Embeddings come from the workspace cache
+(built by benchmarks/coding.py); facet vectors are cached there too.
+
+    .venv/bin/python benchmarks/coding_variants.py [--workspace /tmp/review-bench-coding.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from coding import STOP, build, gold, keyword_pattern, scores  # noqa: E402  (benchmarks/coding.py)
+
+from review.coding.suggest import option_key, sentence_key  # noqa: E402
+from review.coding.text import sentences  # noqa: E402
+from review.themes.embed import DEFAULT_MODEL, embed  # noqa: E402
+
+Scores = dict[int, dict[str, float]]
+
+
+def facets(description: str) -> list[str]:
+    """Split at commas/semicolons outside parentheses."""
+    out, depth, cur = [], 0, ""
+    for ch in description:
+        depth += (ch == "(") - (ch == ")")
+        if ch in ",;" and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return [x for x in [*out, cur.strip()] if x]
+
+
+def lexical(text: str, facet_list: list[str]) -> bool:
+    for fac in facet_list:
+        for ph in re.split(r"\bor\b|\band\b|/", re.sub(r"\(.*?\)", "", fac)):
+            words = [w for w in re.findall(r"[a-z]+", ph.lower()) if w not in STOP]
+            if len(words) >= 2 and keyword_pattern(" ".join(words)).search(text):
+                return True
+    return False
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workspace", type=Path, default=Path("/tmp/review-bench-coding.db"))
+    a = ap.parse_args()
+    ws = build(a.workspace)
+    f = ws.require_protocol().coding_field("challenges")
+    assert f is not None
+    codes = f.codes
+    g = gold(ws)
+    ids = [int(x["wid"]) for x in g]  # type: ignore[call-overload]
+    sents = sentences(ws, ids)
+
+    def vec(texts: list[str], key: Callable[[str], str]) -> np.ndarray:
+        return embed(ws, [(key(t), t) for t in texts], DEFAULT_MODEL)
+
+    sv = {w: vec([s.text for s in sents[w]], sentence_key) for w in ids}
+    dv = vec([f.description(c) for c in codes], option_key)
+    fac = {c: facets(f.description(c)) for c in codes}
+    fv = {c: vec(fac[c], option_key) for c in codes}
+    fvn = {c: vec([f"{c}: {x}" for x in fac[c]], option_key) for c in codes}
+    cent = dv.mean(axis=0)
+    text = {w: "\n".join(s.text for s in sents[w]) for w in ids}
+    lex = {w: {c for c in codes if lexical(text[w], fac[c])} for w in ids}
+
+    def per_sentence(w: int, j: int, kind: str) -> np.ndarray:
+        s = sv[w]
+        c = codes[j]
+        if kind == "plain":
+            return s @ dv[j]
+        if kind == "facets":
+            return (s @ fv[c].T).max(axis=1)
+        if kind == "facets+name":
+            return (s @ fvn[c].T).max(axis=1)
+        return (s @ dv[j] + (s @ fv[c].T).max(axis=1)) / 2  # mix
+
+    def rule(kind: str = "plain", k: int = 1, alpha: float = 0.0, gate: float | None = None,
+             length: float = 0.0, rel: bool = False) -> Scores:  # fmt: skip
+        out: Scores = {}
+        for w in ids:
+            cols = np.stack([per_sentence(w, j, kind) for j in range(len(codes))], axis=1)
+            if alpha:
+                cols = cols - alpha * (sv[w] @ cent)[:, None]
+            if gate is not None:
+                cols = np.where(cols >= cols.max(axis=1, keepdims=True) - gate, cols, -1.0)
+            top = np.sort(cols, axis=0)[::-1][:k].mean(axis=0) - length * np.log(len(sv[w]))
+            out[w] = {c: float(top[j]) for j, c in enumerate(codes)}
+            if rel:
+                m = float(np.mean(top))
+                out[w] = {c: v - m for c, v in out[w].items()}
+        return out
+
+    rules: dict[str, tuple[Scores, bool]] = {
+        "plain (shipped)": (rule(), False),
+        "plain +lexical": (rule(), True),
+        "facets": (rule("facets"), False),
+        "facets +lexical": (rule("facets"), True),
+        "facets+name": (rule("facets+name"), False),
+        "mix": (rule("mix"), False),
+        "mix top-2": (rule("mix", k=2), False),
+        "plain top-2": (rule(k=2), False),
+        "plain top-3": (rule(k=3), False),
+        "work-rel": (rule(rel=True), False),
+        "centred a=0.25": (rule(alpha=0.25), False),
+        "centred a=0.5": (rule(alpha=0.5), False),
+        "gate m=0.1": (rule(gate=0.1), False),
+        "len g=0.005": (rule(length=0.005), False),
+        "len g=0.02": (rule(length=0.02), False),
+    }
+    half_a = [x for x in g if x["half"] == "A"]
+    half_b = [x for x in g if x["half"] == "B"]
+    print(
+        f"{len(g)} works: half A {len(half_a)}, half B {len(half_b)}; options: {', '.join(codes)}"
+    )
+    print("| rule | t (A) | A | B at t(A) | B per option | t (B) | A at t(B) | all at t(A) |")
+    print("|---|---|---|---|---|---|---|---|")
+    best: tuple[float, str, float] = (-1.0, "", 0.0)
+    for name, (sc, use_lex) in rules.items():
+
+        def macro(sel: list[dict[str, object]], t: float, sc: Scores = sc, use_lex: bool = use_lex) -> dict[str, float]:  # fmt: skip
+            pred = {
+                w: {c for c in codes if sc[w][c] >= t} | (lex[w] if use_lex else set()) for w in ids
+            }
+            return scores(sel, pred, codes)
+
+        vals = [v for d in sc.values() for v in d.values()]
+        grid = [round(float(x), 2) for x in np.arange(round(min(vals), 2), max(vals), 0.01)]
+        t_a = max(grid, key=lambda t: macro(half_a, t)["macro"])  # lowest best threshold
+        t_b = max(grid, key=lambda t: macro(half_b, t)["macro"])
+        on_a, on_b, on_all = macro(half_a, t_a), macro(half_b, t_a), macro(g, t_a)
+        per = " ".join(f"{on_b[c]:.2f}" for c in codes)
+        print(
+            f"| {name} | {t_a:.2f} | {on_a['macro']:.2f} | **{on_b['macro']:.2f}** | {per} |"
+            f" {t_b:.2f} | {macro(half_a, t_b)['macro']:.2f} | {on_all['macro']:.2f} |"
+        )
+        if on_a["macro"] > best[0] + 1e-9:
+            best = (on_a["macro"], name, on_b["macro"])
+    print(f"chosen by half A alone: {best[1]} (A {best[0]:.2f}) -> half B {best[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
