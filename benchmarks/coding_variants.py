@@ -16,6 +16,9 @@ Every rule below can be stated without the sample and would apply to any codeboo
                component every option shares: "challenges" in general);
   gate m       a sentence counts for an option only when that option is within m of the
                sentence's best option;
+  name:desc    plain, the description embedded as "<option>: <description>";
+  +label b     a sentence's similarity plus b x its similarity to the field's label ("Challenges
+               reported": is the sentence about what the field codes at all);
   len g        the best similarity minus g x ln(number of sentences) (long texts reach high
                maxima by chance).
 For each rule: the best threshold on half A (grid 0.01) and its macro-F1 on half B (the held-out
@@ -90,6 +93,8 @@ def main() -> None:
     fv = {c: vec(fac[c], option_key) for c in codes}
     fvn = {c: vec([f"{c}: {x}" for x in fac[c]], option_key) for c in codes}
     cent = dv.mean(axis=0)
+    dvn = vec([f"{c}: {f.description(c)}" for c in codes], option_key)
+    lab = vec([f.label], option_key)[0]
     text = {w: "\n".join(s.text for s in sents[w]) for w in ids}
     lex = {w: {c for c in codes if lexical(text[w], fac[c])} for w in ids}
 
@@ -98,6 +103,10 @@ def main() -> None:
         c = codes[j]
         if kind == "plain":
             return s @ dv[j]
+        if kind == "name:desc":
+            return s @ dvn[j]
+        if kind.startswith("+label"):
+            return s @ dv[j] + float(kind.split()[1]) * (s @ lab)
         if kind == "facets":
             return (s @ fv[c].T).max(axis=1)
         if kind == "facets+name":
@@ -134,6 +143,8 @@ def main() -> None:
         "centred a=0.25": (rule(alpha=0.25), False),
         "centred a=0.5": (rule(alpha=0.5), False),
         "gate m=0.1": (rule(gate=0.1), False),
+        "name:desc": (rule("name:desc"), False),
+        "+label b=0.25": (rule("+label 0.25"), False),
         "len g=0.005": (rule(length=0.005), False),
         "len g=0.02": (rule(length=0.02), False),
     }
