@@ -4,19 +4,24 @@ The pairs come from ``review.dedup.queue.pending`` (best score first) and each k
 ``review.dedup.queue.decide``: ``y`` duplicate (the two works merge, logged with rule 'review'),
 ``n`` distinct (never proposed again), ``s`` skip (stays pending), ``q`` quit. Nothing is lost:
 merges are logged and ``review dedup --undo GROUP`` splits one.
+
+Decisions are written through the base app's ``self.write``: while another process holds the
+workspace's write lock (``review import``, ``review dedup``) they queue in order with the "waiting
+for the workspace" line, the view moves on to the next pair, and ``q`` waits for the queue.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, HelpPanel, Static
+from textual.widget import Widget
+from textual.widgets import HelpPanel, Static
 
 from ...errors import ReviewError
 from ...store import Workspace
@@ -93,7 +98,7 @@ def side_text(pair: dict[str, Any], side: str, abstract: str | None) -> Text:
 
 
 class PairSide(VerticalScroll, can_focus=False):
-    def compose(self) -> ComposeResult:
+    def compose(self) -> Iterator[Widget]:
         yield Static(classes="pair-text")
 
     def set_text(self, text: Text) -> None:
@@ -125,23 +130,23 @@ class DedupApp(ReviewApp):
         self.decided = 0
         self.sub_title = f"duplicates · deciding as {self.actor}"
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def compose_main(self) -> Iterator[Widget]:  # the base adds header, lock line and footer
         yield Static(id="pair-status")
         with Horizontal(id="pair"):
             yield PairSide(id="side-a")
             yield PairSide(id="side-b")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.reload()
 
-    def on_unmount(self) -> None:
-        self.ws.close()
+    def _todo(self) -> list[dict[str, Any]]:
+        """Pairs still to show: not skipped, and not decided with the decision still queued."""
+        hidden = self.skipped | set(self.writes_pending)
+        return [p for p in self.pairs if p["id"] not in hidden]
 
     @property
     def current(self) -> dict[str, Any] | None:
-        todo = [p for p in self.pairs if p["id"] not in self.skipped]
+        todo = self._todo()
         return todo[0] if todo else None
 
     def reload(self) -> None:
@@ -174,7 +179,7 @@ class DedupApp(ReviewApp):
             for s in sides:
                 s.set_text(Text(""))
             return
-        n = len([p for p in self.pairs if p["id"] not in self.skipped])
+        n = len(self._todo())
         status.update(
             Text(
                 f"pair {pair['id']} · score {pair['score']} · rule {pair['rule']} · {n} to review"
@@ -191,17 +196,30 @@ class DedupApp(ReviewApp):
         if pair is None:
             self.notify("no pair to decide", severity="warning")
             return
-        try:
-            res = queue.decide(self.ws, pair["id"], duplicate, actor=self.actor)
-        except ReviewError as e:
-            self.notify(str(e), severity="error")
-            return
+        pid, actor = pair["id"], self.actor
+        state = self.write(
+            lambda ws: queue.decide(ws, pid, duplicate, actor=actor),
+            done=self._decided,
+            what=f"pair {pid}",
+            key=pid,
+        )
+        if state == "queued":  # saved later, in order; meanwhile the next pair
+            self.show()
+
+    def _decided(self, res: dict[str, Any]) -> None:
+        """After the commit (at once, or when a queued decision is saved)."""
         self.decided += 1
+        pid = res.get("candidate")
         if res.get("work_id"):
-            self.notify(f"pair {pair['id']}: merged into work #{res['work_id']}")
+            self.notify(f"pair {pid}: merged into work #{res['work_id']}")
         else:
-            self.notify(f"pair {pair['id']}: distinct")
+            self.notify(f"pair {pid}: distinct")
         self.reload()
+
+    def _queue_empty(self) -> None:
+        super()._queue_empty()
+        if self.is_running:  # a queued decision that failed (shown) brings its pair back
+            self.show()
 
     def action_skip(self) -> None:
         pair = self.current
