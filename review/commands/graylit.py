@@ -8,7 +8,8 @@ import click
 
 from ._common import db_option, open_ws
 
-_KIND = click.Choice(["website", "organisation"])
+# PRISMA 2020's other-methods boxes: websites, organisations, citation searching
+_KIND = click.Choice(["website", "organisation", "citations"])
 
 
 def _report(result: Any, what: str) -> None:
@@ -29,7 +30,10 @@ def _report(result: Any, what: str) -> None:
     help="Source name (a protocol source, e.g. an organisation). Default: 'PDF reports'.",
 )
 @click.option(
-    "--kind", type=_KIND, help="Kind of source (default: the protocol's, else organisation)."
+    "--kind",
+    type=_KIND,
+    help="PRISMA box: website, organisation or citations (citation searching). Default: the"
+    " protocol source's kind, else organisation.",
 )
 @click.option("--url", help="Where the PDF was downloaded from (one file only).")
 @click.option(
@@ -67,7 +71,12 @@ def add_pdf(
 @click.option(
     "--source", help="Source name (a protocol source, e.g. a website). Default: 'Web pages'."
 )
-@click.option("--kind", type=_KIND, help="Kind of source (default: the protocol's, else website).")
+@click.option(
+    "--kind",
+    type=_KIND,
+    help="PRISMA box: website, organisation or citations (citation searching). Default: the"
+    " protocol source's kind, else website.",
+)
 @click.option(
     "--skip-bad", is_flag=True, help="In a batch, add the good pages and report the bad ones."
 )

@@ -53,7 +53,7 @@ class BatchSpec:
 
     what: str  # "PDFs" / "pages" (messages)
     search_kind: str  # searches.kind: pdf | web
-    default_kind: str  # organisation | website
+    default_kind: str  # organisation | website (a --kind may also say citations)
     tool: str
     tool_version: str | None = None
     skip_existing: bool = False  # web pages: a URL already stored is a duplicate
@@ -68,10 +68,10 @@ def resolve_source(
     if src is not None and src.arm != "other":
         raise HarvestError(
             f"source {name!r} is in the {src.arm!r} arm; gray literature goes to 'other' "
-            "(use a website or organisation source)"
+            "(use a website, organisation or citations source)"
         )
     resolved = kind or (
-        src.kind if src and src.kind in {"website", "organisation"} else default_kind
+        src.kind if src and src.kind in {"website", "organisation", "citations"} else default_kind
     )
     return name or ("PDF reports" if default_kind == "organisation" else "Web pages"), resolved
 
