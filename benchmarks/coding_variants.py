@@ -23,10 +23,11 @@ Every rule below can be stated without the sample and would apply to any codeboo
                maxima by chance).
 For each rule: the best threshold on half A (grid 0.01) and its macro-F1 on half B (the held-out
 figure), the converse (threshold from half B, measured on half A), and all 53 at half A's
-threshold. Rules are then chosen by half A alone. Embeddings come from the workspace cache
-(built by benchmarks/coding.py); facet vectors are cached there too.
+threshold. Rules are then chosen by half A alone. One split of 21 works is noisy, so the same
+protocol is repeated over --splits random halves. Embeddings come from the workspace cache (built
+by benchmarks/coding.py); facet vectors are cached there too.
 
-    .venv/bin/python benchmarks/coding_variants.py [--workspace /tmp/review-bench-coding.db]
+    .venv/bin/python benchmarks/coding_variants.py [--workspace /tmp/review-bench-coding.db] [--splits 500]
 """
 
 from __future__ import annotations
