@@ -41,6 +41,7 @@ from review.store.decisions import (
     current_decisions,
     decision_counts,
     maybe_rule,
+    reached_ids,
     resolve_work,
     stage_outcomes,
 )
@@ -261,8 +262,10 @@ def assert_one_truth(ws: Any) -> None:
             assert counts["conflict"] == len(conflicts(ws, TA))
     ta = stage_outcomes(ws, TA)
     moved_on = {w for w, r in ta.items() if r["decision"] in advancing(rule)}
-    # the full-text queue is what PRISMA counts as sought (databases/registers arm)
-    assert set(eligible_work_ids(ws, FT)) == moved_on
+    # the full-text queue is the works that reached full text by THE rule: moved on at
+    # title/abstract, or other-methods reports with no title/abstract vote (straight to retrieval)
+    straight = set(active) - dbr - ta.keys()
+    assert set(eligible_work_ids(ws, FT)) == moved_on | straight == reached_ids(ws, FT)
     assert {w for _, w in flow.items(ws, f, "dbr_sought_reports")} == moved_on & dbr
     excluded = {w for w, r in ta.items() if r["decision"] == "exclude"} & dbr
     got = {w for _, w in flow.items(ws, f, "records_excluded")}
@@ -272,6 +275,7 @@ def assert_one_truth(ws: Any) -> None:
     ft_included = {w for w, r in ft.items() if r["decision"] == "include"}
     # a full-text outcome counts only for works that reached full text, everywhere
     assert {w for w in ft if w in dbr} <= moved_on
+    assert set(ft) <= moved_on | straight  # every counted full-text vote is on a queued work
     assert {w for _, w in flow.items(ws, f, "dbr_included")} == ft_included & dbr
     assert {w for _, w in flow.items(ws, f, "new_reports")} == ft_included
     assert status.get(FT, {}).get("include", 0) == v["new_reports"]

@@ -1,8 +1,10 @@
 """What to screen next: the eligible works of a stage, what a reviewer has screened, progress.
 
 - title-abstract (the protocol's first stage): every active work.
-- any later stage: active works whose outcome at the previous stage moves them on, by THE rule
-  of ``review.store.decisions`` (include, or maybe unless the protocol says maybe = "undecided").
+- any later stage: the active works that reached it by THE rule of ``review.store.decisions``
+  (``reached_ids``): moved on at the previous stage (include, or maybe unless the protocol says
+  maybe = "undecided"), or other-methods reports with no vote there (PRISMA sends them straight
+  to retrieval). The votes status and PRISMA count are exactly the votes on these works.
 
 A work is *screened* by a reviewer at a stage when the reviewer's latest decision row for it (or
 for a work merged into it) is not a 'retract'. Queries use the ``decisions_work`` /
@@ -17,7 +19,7 @@ from typing import Any
 
 from ..errors import ScreenError
 from ..store import Workspace
-from ..store.decisions import FINAL, advanced_ids, final_work, group_ids
+from ..store.decisions import FINAL, final_work, group_ids, reached_ids
 
 ORDERS = ("relevance", "random", "oldest")
 
@@ -48,13 +50,10 @@ def previous_stage(ws: Workspace, stage: str) -> str | None:
 
 
 def eligible_work_ids(ws: Workspace, stage: str) -> list[int]:
-    """Work ids eligible for screening at ``stage``, ascending."""
-    prev = previous_stage(ws, stage)
-    active = [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
-    if prev is None:
-        return active
-    passed = advanced_ids(ws, prev)
-    return [wid for wid in active if wid in passed]
+    """Work ids eligible for screening at ``stage`` (THE rule's ``reached_ids``), ascending."""
+    if previous_stage(ws, stage) is None:  # also checks that the protocol has the stage
+        return [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
+    return sorted(reached_ids(ws, stage))
 
 
 def _latest(ws: Workspace, stage: str, reviewer: str | None) -> list[tuple[int, str, str | None]]:

@@ -29,6 +29,7 @@ The rule is one SQL text (``resolution_sql``) run over a set of current votes: t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import ScreenError
@@ -211,14 +212,8 @@ def resolve_work(ws: Workspace, work_id: int, stage: str) -> dict[str, Any] | No
     """The outcome of one work at ``stage`` by THE rule (None when nobody voted or the work has
     not reached the stage; ``decision`` None for a conflict). Indexed lookups only: the per-key
     path of the screening app."""
-    prev = previous_stage(ws, stage)
-    if prev is not None:
-        before = resolve_work(ws, work_id, prev)
-        if before is None:
-            if not _other_methods(ws, [final_work(ws, work_id)]):
-                return None
-        elif before["decision"] not in advancing(maybe_rule(ws)):
-            return None
+    if not has_reached(ws, work_id, stage):
+        return None
     ids = group_ids(ws, final_work(ws, work_id))
     where, params = _where(stage, None, ids)
     sql = resolution_sql(f"({_votes_sql(where)})", maybe_rule(ws))
@@ -229,22 +224,58 @@ def resolve_work(ws: Workspace, work_id: int, stage: str) -> dict[str, Any] | No
 def stage_outcomes(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
     """Every active work that reached ``stage`` and has a current vote there -> its outcome row
     (conflicts included, with ``decision`` None). The same SQL as ``resolve_work`` over the whole
-    stage; a later stage counts only works moved on at the stage before."""
+    stage; a later stage counts only works that reached it (``reached_ids``)."""
     where, params = _where(stage, None, None)
     sql = resolution_sql(f"({_votes_sql(where)})", maybe_rule(ws))
     sql = f"SELECT z.* FROM ({sql}) z JOIN works aw ON aw.id = z.work_id AND aw.active = 1"
     out = {r["work_id"]: r for r in ws.db.query(sql, params)}
+    if previous_stage(ws, stage) is None:
+        return out
+    reached = reached_ids(ws, stage, among=out)
+    return {w: r for w, r in out.items() if w in reached}
+
+
+# -- which works reached a stage (THE eligibility rule: point 5 of the module docstring) -----------
+
+
+def has_reached(ws: Workspace, work_id: int, stage: str) -> bool:
+    """True when the work has reached ``stage``: it is the first stage; or the work moved on at
+    the stage before; or it is an other-methods report with no counted vote at the stage before
+    (PRISMA sends those straight to retrieval). Indexed look-ups only (the per-key path)."""
     prev = previous_stage(ws, stage)
     if prev is None:
-        return out
+        return True
+    before = resolve_work(ws, work_id, prev)
+    if before is None:
+        return bool(_other_methods(ws, [final_work(ws, work_id)]))
+    return before["decision"] in advancing(maybe_rule(ws))
+
+
+def reached_ids(ws: Workspace, stage: str, among: Iterable[int] | None = None) -> set[int]:
+    """The active works (of ``among``, when given) that reached ``stage``: ``has_reached`` over a
+    whole stage. The screening queue's eligible works, and the works whose votes count."""
+    if among is None:
+        active = {int(r[0]) for r in ws.db.execute("SELECT id FROM works WHERE active = 1")}
+    else:
+        active = set(among)
+    prev = previous_stage(ws, stage)
+    if prev is None:
+        return active
     before = stage_outcomes(ws, prev)
     ok = advancing(maybe_rule(ws))
-    straight = _other_methods(ws, [w for w in out if w not in before])
-    return {
-        w: r
-        for w, r in out.items()
-        if (w in before and before[w]["decision"] in ok) or w in straight
-    }
+    moved_on = {w for w, r in before.items() if r["decision"] in ok and w in active}
+    unvoted = active - before.keys()
+    if among is None:  # the whole review: one query instead of chunks of ids
+        straight = {
+            int(r[0])
+            for r in ws.db.execute(
+                "SELECT w.id FROM works w WHERE w.active = 1 AND NOT EXISTS (SELECT 1 FROM"
+                " records r WHERE r.work_id = w.id AND r.arm IN ('databases', 'registers'))"
+            )
+        } & unvoted
+    else:
+        straight = _other_methods(ws, sorted(unvoted))
+    return moved_on | straight
 
 
 def _other_methods(ws: Workspace, work_ids: list[int]) -> set[int]:
