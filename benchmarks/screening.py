@@ -100,7 +100,9 @@ def metrics(labels: list[int], order: list[int], n_priors: int) -> dict[str, flo
     }
 
 
-def our_runs(model: str, path: Path, label: str, seeds: list[int]) -> list[dict[str, Any]]:
+def our_runs(
+    model: str, path: Path, label: str, seeds: list[int], cached_only: bool = False
+) -> list[dict[str, Any]]:
     """Our simulation runs (cached in RUNS/<model>.jsonl, one JSON object a line)."""
     cache = RUNS / f"{model}.jsonl"
     have: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -113,6 +115,8 @@ def our_runs(model: str, path: Path, label: str, seeds: list[int]) -> list[dict[
     pairs: Any = None
     for seed in seeds:
         if (path.stem, label, seed) not in have:
+            if cached_only:
+                continue
             if pairs is None:
                 pairs, labels = sim.read_labelled_pairs(path, label)
                 emb = sim.embed_texts(pairs) if rec.features != "tfidf" else None
@@ -136,7 +140,7 @@ def mean(xs: list[float]) -> float:
 
 
 def lodo(
-    table: dict[str, dict[str, list[float]]], models: list[str]
+    table: dict[str, dict[str, dict[int, float]]], models: list[str]
 ) -> list[tuple[str, str, float]]:
     """Leave one data set out: for each held-out set, the model with the best mean WSS@95 on the
     other sets (both label columns), and its WSS@95 on the held-out set."""
@@ -145,14 +149,23 @@ def lodo(
     for held in sets:
 
         def train_score(m: str, held: str = held) -> float:
-            return mean([v for k, vs in table[m].items() if k.split("|")[0] != held for v in vs])
+            return mean(
+                [v for k, vs in table[m].items() if k.split("|")[0] != held for v in vs.values()]
+            )
 
         best = max(models, key=train_score)
         out.append(
             (
                 held,
                 best,
-                mean([v for k, vs in table[best].items() if k.startswith(held + "|") for v in vs]),
+                mean(
+                    [
+                        v
+                        for k, vs in table[best].items()
+                        if k.startswith(held + "|")
+                        for v in vs.values()
+                    ]
+                ),
             )
         )
     return out
@@ -165,6 +178,12 @@ def main() -> None:
     ap.add_argument("--labels", default="included,abstract")
     ap.add_argument("--sets", default="", help="only sets whose name contains this")
     ap.add_argument("--no-asreview", action="store_true")
+    ap.add_argument(
+        "--asreview-cached-only",
+        action="store_true",
+        help="use only ASReview runs already in CACHE (no new runs); others show as missing",
+    )
+    ap.add_argument("--cached-only", action="store_true", help="report only runs already cached")
     ap.add_argument("--lodo", action="store_true", help="leave-one-dataset-out model choice")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per ASReview run")
     ap.add_argument("--json-out", default="")
@@ -179,7 +198,7 @@ def main() -> None:
     hdr = f"{'set':<36}{'label':>6}{cols}{'ASReview':>10}  {'RRF@10':>6} {'loss':>6}  {'ASR RRF':>7} {'loss':>6}  {'s/run':>5}"
     print(f"models {', '.join(models)}; seeds {args.seeds}; WSS@95 per model (mean over seeds)")
     print(hdr)
-    table: dict[str, dict[str, list[float]]] = {m: {} for m in models + ["asreview"]}
+    table: dict[str, dict[str, dict[int, float]]] = {m: {} for m in models + ["asreview"]}
     first_runs: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
     for lab in args.labels.split(","):
@@ -192,25 +211,36 @@ def main() -> None:
             key = f"{f.stem}|{lab}"
             per: dict[str, list[dict[str, Any]]] = {}
             for m in models:
-                rs = our_runs(m, f, label, seeds)
+                rs = our_runs(m, f, label, seeds, args.cached_only)
                 per[m] = [
                     metrics(labels, list(r["order"]), r["n_priors"]) | {"wall": r["wall"]}
                     for r in rs
                 ]
-                table[m][key] = [x["wss95"] for x in per[m]]
-                if m == models[0]:
-                    first_runs += rs
-            theirs = []
-            if run_as:
+                table[m][key] = {r["seed"]: x["wss95"] for r, x in zip(rs, per[m], strict=True)}
+                if m == models[0]:  # every stopping rule, recomputed from the cached order
+                    for r in rs:
+                        st = stoprules.apply_all(labels, r["order"], r["n_priors"], seed=r["seed"])
+                        n = len(labels)
+                        stop = {
+                            k: {"recall": v.recall, "saved": v.saved(n), "stopped_at": v.screened}
+                            for k, v in st.items()
+                        }
+                        first_runs.append(
+                            {"set": f.stem, "label": lab, "seed": r["seed"], "stopping": stop}
+                        )
+            theirs: list[dict[str, Any]] = []
+            if run_as or args.asreview_cached_only:
                 for seed in seeds:
                     priors = sim.choose_priors(labels, 1, 1, seed)
+                    key_file = CACHE / f"{f.stem}-{label}-{seed}-{'_'.join(map(str, priors))}.json"
+                    if args.asreview_cached_only and not key_file.exists():
+                        continue
                     try:
-                        theirs.append(
-                            metrics(labels, asreview_order(f, label, priors, seed, args.timeout), 2)
-                        )
+                        o = asreview_order(f, label, priors, seed, args.timeout)
+                        theirs.append(metrics(labels, o, 2) | {"seed": seed})
                     except (subprocess.SubprocessError, OSError, KeyError) as e:
                         print(f"  asreview failed on {f.stem} seed {seed}: {e}", file=sys.stderr)
-            table["asreview"][key] = [x["wss95"] for x in theirs]
+            table["asreview"][key] = {x["seed"]: x["wss95"] for x in theirs}
             p0 = per[models[0]]
             wss_cols = "".join(f"{mean([x['wss95'] for x in per[m]]):10.1f}" for m in models)
             print(
@@ -223,34 +253,61 @@ def main() -> None:
             all_rows.append(
                 {"set": f.stem, "label": lab, **{m: per[m] for m in models}, "asreview": theirs}
             )
+    if args.json_out:
+        Path(args.json_out).with_suffix(".stopping.json").write_text(
+            json.dumps(first_runs, indent=1)
+        )
     print("-" * len(hdr))
     for lab in args.labels.split(","):
         keys = [k for k in table[models[0]] if k.endswith("|" + lab)]
-        line = f"mean WSS@95 ({lab}, {len(keys)} sets x {len(seeds)} seeds):"
+        line = f"mean WSS@95 ({lab}, {len(keys)} sets):"
         for m in models + ["asreview"]:
-            line += f" {m} {mean([v for k in keys for v in table[m].get(k, [])]):.1f};"
+            vals = [v for k in keys for v in table[m].get(k, {}).values()]
+            line += f" {m} {mean(vals):.1f} ({len(vals)} runs);"
         print(line)
-        if table["asreview"].get(keys[0] if keys else "", []):
-            d = [mean(table[models[0]][k]) - mean(table["asreview"][k]) for k in keys]
-            print(
-                f"  {models[0]} - ASReview per set: min {min(d):+.1f}, "
-                + ", ".join(f"{x:+.1f}" for x in d)
-            )
-            if "u4" in models:
-                u = [mean(table["u4"][k]) - mean(table["asreview"][k]) for k in keys]
+        for other in [m for m in models[1:]] + ["asreview"]:
+            diffs, matched = [], 0
+            for k in keys:
+                both = set(table[models[0]][k]) & set(table[other].get(k, {}))
+                if both:
+                    matched += len(both)
+                    diffs.append(
+                        (
+                            k.split("|")[0],
+                            mean([table[models[0]][k][s] - table[other][k][s] for s in both]),
+                        )
+                    )
+            if diffs:
                 print(
-                    f"  u4 parity (ours - ASReview): mean {mean(u):+.2f}; per set "
-                    + ", ".join(f"{x:+.1f}" for x in u)
+                    f"  {models[0]} - {other} on the same {matched} runs: mean"
+                    f" {mean([d for _, d in diffs]):+.2f} (per set mean), worst set"
+                    f" {min(d for _, d in diffs):+.1f}; "
+                    + ", ".join(f"{n.replace('Cohen_2006_', '')[:12]} {d:+.1f}" for n, d in diffs)
+                )
+        if "u4" in models:
+            pairs = [
+                (table["u4"][k][s], table["asreview"][k][s])
+                for k in keys
+                for s in set(table["u4"][k]) & set(table["asreview"].get(k, {}))
+            ]
+            if pairs:
+                same = sum(1 for a, b in pairs if abs(a - b) < 1e-9)
+                print(
+                    f"  u4 parity: our u4 - ASReview mean {mean([a - b for a, b in pairs]):+.2f}"
+                    f" over {len(pairs)} runs; identical WSS@95 in {same}"
                 )
     if args.lodo and len(models) > 1:
-        print("leave-one-dataset-out (model chosen on the other sets, both labels):")
-        for held, best, score in lodo(table, models):
-            print(f"  {held:<36} {best:<10} {score:6.1f}")
+        cands = [m for m in models if m != "u4"]
+        print(
+            f"leave-one-dataset-out among {', '.join(cands)} (chosen on the other sets, both labels):"
+        )
+        for held, best, score in lodo(table, cands):
+            print(f"  held out {held:<36} chosen {best:<10} its WSS@95 there {score:6.1f}")
     print(f"stopping rules on {models[0]} ({len(first_runs)} runs; target recall 95%):")
     print(
         f"  {'rule':<10}{'>=95% recall':>14}{'mean recall':>12}{'min recall':>11}{'work saved':>11}"
     )
-    for rule in stoprules.RULES:
+    for rule in stoprules.RULES if first_runs else ():
         st = [r["stopping"][rule] for r in first_runs]
         ok = sum(1 for s in st if s["recall"] >= 0.95)
         print(

@@ -121,7 +121,8 @@ def test_embeddings_used_only_when_the_cache_covers_the_works(ws):
     _embed_works(ws)  # all of them: TF-IDF + 384 embedding columns
     ids, X = priority.work_features(ws, "both")
     assert X.shape == (80, tfidf_cols + 384)
-    assert priority.work_features(ws)[1].shape == (80, tfidf_cols + 384)  # the default
+    # the default recipe is TF-IDF alone (embeddings were not measured to win across sets)
+    assert priority.work_features(ws)[1].shape == (80, tfidf_cols)
     assert priority.work_features(ws, "embedding")[1].shape == (80, 384)
     with pytest.raises(ScreenError, match="unknown features"):
         priority.work_features(ws, "bert")
@@ -135,3 +136,18 @@ def test_embeddings_used_only_when_the_cache_covers_the_works(ws):
         top = ranked[:15]
         base_rate = sum(truth[w] for w in ranked) / len(ranked)
         assert sum(truth[w] for w in top) / len(top) > 1.5 * base_rate, features
+
+
+def test_workspace_ranks_with_the_default_recipe(ws):
+    truth = _load(ws, n=60)
+    rec = priority.recipe(None)
+    assert rec.name == priority.DEFAULT_RECIPE == "u4-t2"
+    rows = ws.db.execute(
+        "SELECT title, abstract FROM works WHERE active = 1 ORDER BY id"
+    ).fetchall()
+    want = priority.build_features([rec.text(t, a) for t, a in rows], rec.tfidf)
+    ids, X = priority.work_features(ws, "tfidf")
+    assert sorted(ids) == sorted(truth) and X.shape == want.shape
+    assert (X != want).nnz == 0
+    with pytest.raises(ScreenError, match="unknown model"):
+        priority.recipe("nope")

@@ -69,8 +69,9 @@ def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
 @click.option(
     "--model",
     default=None,
-    help="Prioritisation recipe: u4 (ASReview's ELAS u4, faithfully) or classic; default: the"
-    " measured default (see README).",
+    help="Prioritisation recipe (priority.RECIPES): u4 = ASReview 3.0.8's ELAS u4 exactly"
+    " (retrained after every record); u4-fast, u4-t2, t2-sw, u4-pn, u4-pn10, ensemble, both,"
+    " classic = the candidates compared in benchmarks/README.md; default: the measured winner.",
 )
 @click.option(
     "--features",

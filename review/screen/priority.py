@@ -1,29 +1,27 @@
 """Prioritised screening: order unscreened works by a model retrained on the decisions so far.
 
 Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features)`` for the screening
-queue, and the pure pieces shared with ``review simulate``: ``build_features(texts)`` and ``score(X, idx, y, seed)``.
-Until at least one relevant (include/maybe) and one irrelevant (exclude) decision exist, the order is
-random (seeded) so the first decisions are an unbiased sample.
+queue, and the pure pieces shared with ``review simulate``: ``RECIPES``/``recipe(name)`` (text,
+TF-IDF preset, scorer, retraining schedule), ``build_features(texts, preset)`` and
+``score(X, idx, y, seed, model)``. Until at least one relevant (include/maybe) and one irrelevant
+(exclude) decision exist, the order is random (seeded) so the first decisions are an unbiased sample.
 
-Features (``combine_features``): ``tfidf`` (uni+bigrams), ``embedding`` (all-MiniLM-L6-v2 sentence
-vectors of title + abstract) or ``both`` (TF-IDF and the unit-length embeddings side by side).
-Measured with benchmarks/screening.py (1+1 priors, svm-pos, same schedule; mean WSS@95 / RRF@10 /
-loss, title/abstract labels | final-inclusion labels), 8 sets x 3 seeds:
-  tfidf              35.9 / 33.7 / 0.156  |  43.3 / 50.3 / 0.135
-  both (weight 1)    37.6 / 35.1 / 0.150  |  47.7 / 49.2 / 0.142
-(ASReview ELAS u4: 33.6 on the same seeds | 44.7 from ../shared/FACTS.md, seed 42 only),
-and 8 sets x 2 seeds: embedding 34.8 / 32.5 / 0.168 | 44.0 / 42.4 / 0.163; both with the
-embeddings weighted 2: 36.3 / 33.0 / 0.162 | 44.3 / 45.6 / 0.155.
-``both`` wins WSS@95 on both label sets (final labels: ADHD 48.0 -> 62.1, Bannach-Brown 44.7 ->
-60.2) but loses on some sets (title/abstract: CalciumChannelBlockers 27.6 -> 19.1, Antihistamines
-26.7 -> 19.0; final labels: BetaBlockers RRF@10 78.9 -> 54.5, loss 0.135 -> 0.142 overall); the
-stopping rule reached 95% recall in 48/48 runs. So the workspace ranks with ``both``
-(``DEFAULT_FEATURES``) when the embeddings cache that ``review themes`` fills covers the works,
-and with TF-IDF otherwise; no model is loaded to rank.
+``u4`` is ASReview 3.0.8's ELAS u4 exactly (settings below); on the shared sets its screening order
+matches the real ``asreview simulate`` run for run (benchmarks/screening.py). The default,
+``u4-t2`` (``DEFAULT_RECIPE``), is u4 with the title counted twice in the text, retrained after every
+record until 200 are labelled and then every 2% (a 2,000-record set: ~300 fits instead of ~2,000).
+Measured with benchmarks/screening.py (8 sets x seeds 1-3 x both label columns, 1+1 priors; see
+benchmarks/README.md for the tables): mean WSS@95 +1.7 (final labels) and +1.0 (title/abstract
+labels) over u4 with the same schedule, no set more than 1.8 below it; candidates that won some
+sets by more lost others by 4-6 points (stop words + min_df 2; an ensemble of both TF-IDF views;
+presumed-irrelevant random records as in AutoTAR). MiniLM embeddings (``features`` ``both`` or
+``embedding``, from the workspace cache that ``review themes`` fills) remain available but were
+not re-measured against u4, so the workspace ranks with TF-IDF (``DEFAULT_FEATURES``).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,7 +70,7 @@ FEATURES: dict[str, Any] = {
 }
 MODEL = "svm-pos"
 FEATURE_SETS = ("tfidf", "embedding", "both")
-DEFAULT_FEATURES = "both"  # measured winner, see the module docstring
+DEFAULT_FEATURES = "tfidf"  # the default recipe's input; embeddings: --features both|embedding
 EMBED_WEIGHT = 1.0  # "both": TF-IDF rows and embeddings are unit length; embeddings scaled by this
 
 
@@ -140,6 +138,31 @@ def _svm(X: Any, train_idx: Any, y: Any, seed: int, c: float, pos_ratio: float |
     return m.decision_function(X)
 
 
+PSEUDO_NEGATIVES = 100
+
+
+def with_pseudo_negatives(
+    n_rows: int, train_idx: Any, y: Any, seed: int, share: float | None = None
+) -> tuple[Any, Any]:
+    """Training rows plus ``PSEUDO_NEGATIVES`` unlabelled rows drawn at random (a fresh draw per
+    training-set size) and presumed irrelevant, as Cormack & Grossman's BMI/AutoTAR do: with few
+    labels, "unlike a random record" is most of what the model can learn."""
+    import numpy as np
+
+    known = np.asarray(train_idx, dtype=np.int64)
+    mask = np.ones(n_rows, dtype=bool)
+    mask[known] = False
+    pool = np.flatnonzero(mask)
+    k = min(PSEUDO_NEGATIVES, len(pool))
+    if share is not None:  # at most this share of the unlabelled records
+        k = min(k, math.ceil(share * len(pool)))
+    if k == 0:
+        return known, np.asarray(y)
+    rng = np.random.default_rng([seed, len(known)])
+    extra = rng.choice(pool, size=k, replace=False)
+    return np.concatenate([known, extra]), np.concatenate([np.asarray(y), np.zeros(k, dtype=int)])
+
+
 def balanced_weights(y: Any, ratio: float) -> Any:
     """ASReview's "balanced" sample weights: relevant 1, irrelevant n_rel / (ratio * n_irr), then
     all rescaled so they sum to the number of records (asreview/models/balancers.py)."""
@@ -182,6 +205,10 @@ def score(
         return _svm(X, train_idx, yy, seed, 0.2, 9.8)
     if name == "u4":
         return _svm(X, train_idx, yy, seed, U4_C, U4_RATIO)
+    if name in ("u4-pn", "u4-pn10"):  # u4 + presumed-irrelevant random records (AutoTAR/BMI)
+        share = 0.1 if name == "u4-pn10" else None
+        idx, yp = with_pseudo_negatives(X.shape[0], train_idx, yy, seed, share)
+        return _svm(X, idx, yp, seed, U4_C, U4_RATIO)
     if name == "ensemble":
         a = _svm(X, train_idx, yy, seed, 0.5, None)
         b = _svm(X, train_idx, yy, seed, 0.11, 9.8)
@@ -207,9 +234,14 @@ RECIPES: dict[str, Recipe] = {
     "u4-fast": Recipe("u4-fast", u4_text, "u4", "u4", "fast"),
     "ensemble": Recipe("ensemble", u4_text, "u4", "u4", "fast", "ensemble"),
     "both": Recipe("both", u4_text, "u4", "u4", "fast", "both"),
+    "u4-pn": Recipe("u4-pn", u4_text, "u4", "u4-pn", "fast"),
+    "u4-t2": Recipe("u4-t2", text_of, "u4", "u4", "fast"),
+    "u4-pn10": Recipe("u4-pn10", u4_text, "u4", "u4-pn10", "fast"),
+    "t2-sw": Recipe("t2-sw", text_of, "default", "u4", "fast"),
+    "t2-views": Recipe("t2-views", text_of, "u4+default", "u4", "fast"),
     "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
 }
-DEFAULT_RECIPE = "u4"
+DEFAULT_RECIPE = "u4-t2"
 
 
 def recipe(name: str | None) -> Recipe:
@@ -258,7 +290,7 @@ def rank_unscreened(
     ids, X = work_features(ws, features)
     pos = {w: i for i, w in enumerate(ids)}
     train = [(pos[w], y) for w, y in labels.items() if w in pos]
-    scores = score(X, [i for i, _ in train], [y for _, y in train], seed)
+    scores = score(X, [i for i, _ in train], [y for _, y in train], seed, recipe(None).scorer)
     todo = [w for w in todo if w in pos]
     return sorted(todo, key=lambda w: (-float(scores[pos[w]]), w))
 
@@ -280,11 +312,12 @@ def work_features(ws: Workspace, features: str | None = None) -> tuple[list[int]
     want = features or DEFAULT_FEATURES
     if want not in FEATURE_SETS:
         raise ScreenError(f"unknown features {want!r}; expected one of {', '.join(FEATURE_SETS)}")
+    rec = recipe(None)
     key = tuple(
         ws.db.execute(
             "SELECT COUNT(*), MAX(id), MAX(updated_at) FROM works WHERE active = 1"
         ).fetchone()
-    )
+    ) + (rec.name,)
     if want != "tfidf":
         key += (
             want,
@@ -299,7 +332,7 @@ def work_features(ws: Workspace, features: str | None = None) -> tuple[list[int]
         "SELECT id, title, abstract, content_hash FROM works WHERE active = 1 ORDER BY id"
     ).fetchall()
     ids = [r[0] for r in rows]
-    X = build_features([text_of(r[1], r[2]) for r in rows])
+    X = build_features([rec.text(r[1], r[2]) for r in rows], rec.tfidf)
     if want != "tfidf":
         emb = cached_embeddings(ws, [(r[1], r[2], r[3]) for r in rows])
         if emb is not None:

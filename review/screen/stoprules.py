@@ -39,12 +39,16 @@ from typing import Any
 
 import numpy as np
 
-RULES = ("cmh", "knee", "target", "safe", "heuristic")
+RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 DEFAULT_RULE = "cmh"  # see benchmarks/README.md: the rule meeting >= 95% recall in >= 95% of runs
 ASSUMES = {
     "cmh": "Callaghan & Müller-Hansen 2020: after {trigger} irrelevant in a row, screen records in"
     " random order and stop when a hypergeometric test rejects recall < {target:.0%} at"
     " {confidence:.0%} confidence; assumes the random draws are a simple random sample",
+    "ranked": "Callaghan & Müller-Hansen's test on the ranked screening itself (BUSCAR, as"
+    " `review status` runs it): stop when the hypergeometric test over the last records screened"
+    " rejects recall < {target:.0%} at {confidence:.0%} confidence; assumes records screened in"
+    " ranked order are at least as likely to be relevant as records drawn at random from the rest",
     "knee": "Cormack & Grossman 2016 knee method: stop when the gain curve's slope before its knee"
     " is >= 156 - min(relevant found, 150) times the slope after it (at least 150 screened);"
     " assumes the ranking front-loads relevant records; no guarantee",
@@ -190,6 +194,31 @@ def safe(labels: Sequence[int], order: Sequence[int], n_priors: int, seed: int =
     return Stop(n, 1.0)
 
 
+def ranked(
+    labels: Sequence[int], order: Sequence[int], n_priors: int, target: float, confidence: float
+) -> Stop:
+    """The workspace's rule (stopping.buscar_p over every suffix) applied after each record,
+    checked every ~0.5% of the records and then record by record within the last step."""
+    from .stopping import buscar_p
+
+    n = len(order)
+    seq = [labels[i] for i in order]
+
+    def stops(s: int) -> bool:
+        return s > n_priors and any(seq[:s]) and buscar_p(seq[:s], n, target) < 1 - confidence
+
+    step = max(1, n // 200)
+    prev = 0
+    for s in range(step, n + step, step):
+        s = min(s, n)
+        if stops(s):
+            for t in range(prev + 1, s + 1):
+                if stops(t):
+                    return Stop(t, _recall(labels, order[:t]))
+        prev = s
+    return Stop(n, 1.0)
+
+
 def heuristic(labels: Sequence[int], order: Sequence[int], n_priors: int) -> Stop:
     run = 0
     for j, i in enumerate(order):
@@ -213,6 +242,7 @@ def apply_all(
     s, r = stop_by_sampling(labels, order, n_priors, target, confidence, seed=seed)
     return {
         "cmh": Stop(s, r),
+        "ranked": ranked(labels, order, n_priors, target, confidence),
         "knee": knee(labels, order),
         "target": target_method(labels, order, target, confidence, seed),
         "safe": safe(labels, order, n_priors, seed),
