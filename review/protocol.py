@@ -62,7 +62,8 @@ class Protocol:
     confidence: float = 0.95
     keys: dict[str, str] = field(default_factory=dict)
     codebook: tuple[CodingField, ...] = ()
-    require_signed: bool = False  # [sharing] require_signed: import only bundles a trusted key signed
+    # [sharing] require_signed: import only bundles a trusted key signed
+    require_signed: bool = False
     text: str = ""
     path: str | None = None
 
