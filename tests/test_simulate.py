@@ -241,7 +241,7 @@ def test_cli_several_sets_and_seeds_in_one_table(tmp_path):
     for key in ("wss95", "rrf10", "screened_all", "loss", "stopped_at", "recall_at_stop"):
         assert key in out and key in out["mean"] and key in out["per_set"][0]
     for run in out["runs"]:
-        assert set(run["stopping"]) == {"cmh", "knee", "target", "safe", "heuristic"}
+        assert set(run["stopping"]) == {"cmh", "ranked", "knee", "target", "safe", "heuristic"}
     # the same runs from the same seeds: one set's two copies give the same numbers
     assert out["per_set"][0]["wss95"] == out["per_set"][1]["wss95"]
     res = CliRunner().invoke(cli, ["simulate", str(a), "--seeds", "1,x"])

@@ -83,7 +83,7 @@ def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
 )
 @click.option(
     "--stop-rule",
-    type=click.Choice(["cmh", "knee", "target", "safe", "heuristic"]),
+    type=click.Choice(["cmh", "ranked", "knee", "target", "safe", "heuristic"]),
     default=None,
     help="Stopping rule reported as the stop point (every rule is in --json).",
 )
