@@ -11,8 +11,8 @@ matches the real ``asreview simulate`` run for run (benchmarks/screening.py). Th
 ``u4-t2`` (``DEFAULT_RECIPE``), is u4 with the title counted twice in the text, retrained after every
 record until 200 are labelled and then every 2% (a 2,000-record set: ~300 fits instead of ~2,000).
 Measured with benchmarks/screening.py (8 sets x seeds 1-3 x both label columns, 1+1 priors; see
-benchmarks/README.md for the tables): mean WSS@95 +1.7 (final labels) and +1.0 (title/abstract
-labels) over u4 with the same schedule, no set more than 1.8 below it; candidates that won some
+benchmarks/README.md for the tables): mean WSS@95 +2.2 (final labels) and +0.9 (title/abstract
+labels) over u4 and the real ASReview, no set more than 2.3 below them; candidates that won some
 sets by more lost others by 4-6 points (stop words + min_df 2; an ensemble of both TF-IDF views;
 presumed-irrelevant random records as in AutoTAR). MiniLM embeddings (``features`` ``both`` or
 ``embedding``, from the workspace cache that ``review themes`` fills) remain available but were
