@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 import click
@@ -168,7 +169,7 @@ def simulate_cmd(
         f"{'find all':>9}{'stop at':>9}{'recall':>8}"
     )
     click.echo(hdr)
-    rows = [(p["dataset"], p) for p in per_set]
+    rows = [(PurePath(p["dataset"]).name, p) for p in per_set]
     if len(per_set) > 1 or len(seed_list) > 1:
         rows.append((f"mean of {len(runs)} runs", {"n_records": "", "n_relevant": "", **mean}))
     for name, m in rows:
