@@ -239,6 +239,7 @@ RECIPES: dict[str, Recipe] = {
     "u4-pn10": Recipe("u4-pn10", u4_text, "u4", "u4-pn10", "fast"),
     "t2-sw": Recipe("t2-sw", text_of, "default", "u4", "fast"),
     "t2-views": Recipe("t2-views", text_of, "u4+default", "u4", "fast"),
+    "t2-emb": Recipe("t2-emb", text_of, "u4", "u4", "fast", "ensemble"),
     "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
 }
 DEFAULT_RECIPE = "u4-t2"
