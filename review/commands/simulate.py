@@ -71,8 +71,8 @@ def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
     "--model",
     default=None,
     help="Prioritisation recipe (priority.RECIPES): u4 = ASReview 3.0.8's ELAS u4 exactly"
-    " (retrained after every record); u4-fast, u4-t2, t2-sw, u4-pn, u4-pn10, ensemble, both,"
-    " classic = the candidates compared in benchmarks/README.md; default: the measured winner.",
+    " (retrained after every record); u4-fast, u4-t2, t2-sw, t2-views, t2-emb, u4-pn, u4-pn10,"
+    " ensemble, both, classic = candidates in benchmarks/README.md; default: u4-t2.",
 )
 @click.option(
     "--features",
