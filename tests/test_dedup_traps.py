@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_dedup import groups_by_source_id, load  # the same helpers, not a copy
 
 from review.cli import cli
 from review.dedup import engine
@@ -22,23 +23,8 @@ from review.models import (
     normalize_wos_ut,
     pmid_from_accession,
 )
-from review.store.records import add_records, finish_search, start_search
 
 TRAPS = Path(__file__).parent / "data" / "dedup_traps"
-
-
-def load(ws, records: list[Record], source: str = "test") -> list[int]:
-    sid = start_search(ws, source=source, arm="databases", kind="file")
-    ids = add_records(ws, sid, records)
-    finish_search(ws, sid, records_found=len(records), records_stored=len(ids))
-    return ids
-
-
-def groups_by_source_id(ws) -> list[list[str]]:
-    groups: dict[int, list[str]] = {}
-    for wid, srid in ws.db.execute("SELECT work_id, source_record_id FROM records ORDER BY id"):
-        groups.setdefault(wid, []).append(srid)
-    return [g for g in groups.values() if len(g) > 1]
 
 
 def trap_metrics(ws, name: str) -> dict[str, float]:
