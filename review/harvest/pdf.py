@@ -17,7 +17,7 @@ from ..errors import FormatError, HarvestError
 from ..models import Record
 from ..store.workspace import Workspace
 from . import documents as docs
-from .batch import AddResult, BatchSpec, ReadDocument, add_documents, resolve_source
+from .batch import AddResult, BatchSpec, ReadDocument, add_documents
 from .pdf_fields import (
     document_doi,
     document_kind,
@@ -322,6 +322,3 @@ def add_pdfs(
         skip_bad=skip_bad,
         log_name=log_name,
     )
-
-
-_source = resolve_source  # the name web.py and older callers use
