@@ -165,11 +165,16 @@ def current(
     return {k: v for k, v in out.items() if v.status != "retract"}
 
 
-def work_codes(ws: Workspace, work_id: int, reviewer: str) -> dict[str, Code]:
-    """{field: the reviewer's current row} for one work (indexed: the TUI asks per work)."""
-    ids = [work_id] + [
+def _group(ws: Workspace, work_id: int) -> list[int]:
+    """The work and the works merged into it (their codes follow the merge)."""
+    return [work_id] + [
         r[0] for r in ws.db.execute("SELECT id FROM works WHERE merged_into = ?", [work_id])
     ]
+
+
+def work_codes(ws: Workspace, work_id: int, reviewer: str) -> dict[str, Code]:
+    """{field: the reviewer's current row} for one work (indexed: the TUI asks per work)."""
+    ids = _group(ws, work_id)
     rows = ws.db.execute(
         f"SELECT {_COLS} FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
         f" WHERE c.work_id IN ({','.join('?' * len(ids))}) AND c.reviewer = ? ORDER BY c.id",
@@ -241,9 +246,10 @@ def history(ws: Workspace, work_id: int | None = None, reviewer: str | None = No
     """Every row of the log (oldest first), optionally for one work and/or reviewer."""
     where: list[str] = ["1=1"]
     args: list[Any] = []
-    if work_id is not None:
-        where.append(f"{FINAL} = ?")
-        args.append(work_id)
+    if work_id is not None:  # the IN list makes it an indexed look-up (the TUI asks per work)
+        ids = _group(ws, work_id)
+        where.append(f"c.work_id IN ({','.join('?' * len(ids))}) AND {FINAL} = ?")
+        args += [*ids, work_id]
     if reviewer is not None:
         where.append("c.reviewer = ?")
         args.append(reviewer)
