@@ -296,11 +296,6 @@ def split_work(ws: Workspace, work_id: int, *, actor: str) -> dict[str, Any]:
     return {"work_id": work_id, "records": len(rids), "works": sorted(set(targets.values()))}
 
 
-def record_reasons(ws: Workspace) -> dict[int, tuple[str, float | None]]:
-    """Record id -> (rule, score) of the merge that put it in its current group."""
-    return {rid: (m["rule"], m["score"]) for rid, m in record_merges(ws).items()}
-
-
 def record_merges(ws: Workspace) -> dict[int, dict[str, Any]]:
     """Record id -> rule, score, run and justifying pair of the merge that put it in its group."""
     out: dict[int, dict[str, Any]] = {}
