@@ -33,7 +33,7 @@ from .rows import (
     clean_search,
     clean_tag,
 )
-from .safezip import Limits, sha256_file
+from .safezip import Limits
 
 _SEARCH_COLS = (
     "source", "arm", "kind", "query", "file_name", "started_at", "finished_at", "tool",
@@ -50,14 +50,10 @@ def import_bundle(
     ws: Workspace, path: str | Path, *, group: str | None = None, limits: Limits = Limits()
 ) -> dict[str, Any]:
     """Merge a bundle into the workspace. Idempotent; all-or-nothing; returns what was added."""
-    p = str(path)
-    if (
-        Path(p).is_file()
-        and ws.db.execute("SELECT 1 FROM bundles WHERE sha256 = ?", [sha256_file(p)]).fetchone()
-    ):
-        with open_bundle(path, ws, limits) as b:  # still verified, still says who signed it
+    with open_bundle(path, ws, limits) as b:  # hashes the file once (b.sha256)
+        if ws.db.execute("SELECT 1 FROM bundles WHERE sha256 = ?", [b.sha256]).fetchone():
+            # still verified, still says who signed it
             return {**_summary(b, b.manifest["group"]), "already_imported": True}
-    with open_bundle(path, ws, limits) as b:
         g = _group(ws, b, group)
         summary = _summary(b, g)
         ctx = _validate(ws, b, g)
