@@ -25,9 +25,14 @@ def db_option(fn: F) -> F:
     )(fn)
 
 
-def reviewer_option(fn: F) -> F:
-    from ..store.workspace import default_reviewer
+def default_reviewer() -> str:
+    """$REVIEW_REVIEWER or the OS user (imported when called: ``--help`` loads no workspace code)."""
+    from ..store.workspace import default_reviewer as get
 
+    return get()
+
+
+def reviewer_option(fn: F) -> F:
     return click.option(
         "--reviewer",
         default=default_reviewer,
