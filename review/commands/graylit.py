@@ -19,7 +19,7 @@ def _report(result: Any, what: str) -> None:
     )
     for path, message in result.failed:
         click.secho(f"skipped bad file {path}: {message}", fg="yellow", err=True)
-    for warning in getattr(result, "warnings", []):
+    for warning in result.warnings:  # an AddResult (harvest/batch.py)
         click.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
