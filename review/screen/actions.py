@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ScreenError
 from ..models import OUTCOMES
 from ..store import Workspace, now
-from ..store.decisions import final_work, group_ids, record_decision
+from ..store.decisions import cached_protocol, final_work, group_ids, record_decision
 from .queue import check_stage
 
 UNDO_PREFIX = "undo of #"
@@ -84,7 +84,7 @@ def decide(
     if decision not in OUTCOMES:
         raise ScreenError(f"unknown decision {decision!r}; expected include, exclude or maybe")
     if decision == "exclude":
-        proto = ws.protocol()
+        proto = cached_protocol(ws)
         if not reason:
             raise ScreenError("an exclusion needs a reason code from the protocol")
         if proto is not None and proto.reason(reason) is None:

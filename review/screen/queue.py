@@ -19,7 +19,14 @@ from typing import Any
 
 from ..errors import ScreenError
 from ..store import Workspace
-from ..store.decisions import FINAL, final_work, group_ids, reached_ids
+from ..store.decisions import (
+    DEFAULT_STAGES,
+    FINAL,
+    cached_protocol,
+    final_work,
+    group_ids,
+    reached_ids,
+)
 
 ORDERS = ("relevance", "random", "oldest")
 
@@ -32,8 +39,8 @@ WHERE d.stage = ? {{reviewer}} GROUP BY fw{{by_reviewer}}
 
 
 def stages_of(ws: Workspace) -> tuple[str, ...]:
-    proto = ws.protocol()
-    return proto.stages if proto else ("title-abstract", "full-text")
+    proto = cached_protocol(ws)  # parsed once per protocol version, not per key press
+    return proto.stages if proto else DEFAULT_STAGES
 
 
 def check_stage(ws: Workspace, stage: str) -> str:
