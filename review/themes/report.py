@@ -121,12 +121,12 @@ def heatmap_matrix(
         for c in members:
             first.setdefault(c, name)
     rows, cols, m = trends.matrix(counts)
-    keep = [
-        i
-        for i, r in enumerate(rows)
-        if " · " not in r
-        or first.get(r.split(" · ", 1)[1], r.split(" · ", 1)[0]) == r.split(" · ", 1)[0]
-    ]
+
+    def own(row: str) -> bool:  # "region · country": the country's first region; else a region
+        region, _, country = row.partition(" · ")
+        return not country or first.get(country, region) == region
+
+    keep = [i for i, r in enumerate(rows) if own(r)]
     return [rows[i] for i in keep], cols, [m[i] for i in keep]
 
 
