@@ -299,11 +299,9 @@ def split_work(ws: Workspace, work_id: int, *, actor: str) -> dict[str, Any]:
 def record_merges(ws: Workspace) -> dict[int, dict[str, Any]]:
     """Record id -> rule, score, run and justifying pair of the merge that put it in its group."""
     out: dict[int, dict[str, Any]] = {}
-    cols = {c.name for c in ws.db.table("merges").columns}
-    extra = ", run_id, evidence" if "evidence" in cols else ", NULL, NULL"
     for action, rids, rule, score, run_id, evidence in ws.db.execute(
-        f"SELECT action, record_ids, rule, score{extra} FROM merges ORDER BY id"
-    ):
+        "SELECT action, record_ids, rule, score, run_id, evidence FROM merges ORDER BY id"
+    ):  # run_id, evidence: migration m010; every open migrates
         pair = (json.loads(evidence) or {}).get("pair") if evidence else None
         for rid in json.loads(rids):
             if action == "merge":
