@@ -21,10 +21,9 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import HelpPanel, Static
+from textual.widgets import Static
 
 from ...errors import ReviewError
-from ...store import Workspace
 from .. import actions
 from .base import ReviewApp
 
@@ -114,16 +113,13 @@ class PairSide(VerticalScroll, can_focus=False):
 class DedupApp(ReviewApp):
     """``DedupApp(db_path, actor)``: decide pending duplicate pairs one by one."""
 
-    CSS_PATH = "app.tcss"
     TITLE = "review screen --dedup"
     BINDINGS = BINDINGS
 
     def __init__(self, db_path: str | Path, actor: str | None = None) -> None:
         from ...store import default_reviewer
 
-        super().__init__()
-        self.db_path = Path(db_path)
-        self.ws = Workspace.open(self.db_path)
+        super().__init__(db_path)  # opens self.ws and self.proto
         self.actor = actor or default_reviewer()
         self.pairs: list[dict[str, Any]] = []
         self.skipped: set[int] = set()
@@ -226,10 +222,3 @@ class DedupApp(ReviewApp):
         if pair is not None:
             self.skipped.add(pair["id"])
             self.show()
-
-    def action_help(self) -> None:
-        panels = self.screen.query(HelpPanel)
-        if panels:
-            panels.remove()
-        else:
-            self.action_show_help_panel()
