@@ -27,6 +27,7 @@ from ..store.decisions import (
     group_ids,
     reached_ids,
 )
+from ..store.decisions import previous_stage as _previous_stage
 
 ORDERS = ("relevance", "random", "oldest")
 
@@ -51,9 +52,8 @@ def check_stage(ws: Workspace, stage: str) -> str:
 
 
 def previous_stage(ws: Workspace, stage: str) -> str | None:
-    stages = stages_of(ws)
-    i = stages.index(check_stage(ws, stage))
-    return stages[i - 1] if i > 0 else None
+    """``store.decisions.previous_stage`` of a stage the protocol must name (ScreenError)."""
+    return _previous_stage(ws, check_stage(ws, stage))
 
 
 def eligible_work_ids(ws: Workspace, stage: str) -> list[int]:
