@@ -141,6 +141,16 @@ def _row(r: Sequence[Any]) -> Code:
 _COLS = f"c.id, {FINAL}, c.field, c.reviewer, c.value, c.status, c.origin, c.created_at"
 
 
+def _select(ws: Workspace, where: list[str], args: list[Any]) -> list[Code]:
+    """The log rows matching every condition of ``where``, oldest first."""
+    rows = ws.db.execute(
+        f"SELECT {_COLS} FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
+        f" WHERE {' AND '.join(where)} ORDER BY c.id",
+        args,
+    )
+    return [_row(r) for r in rows]
+
+
 def current(
     ws: Workspace, work_ids: Iterable[int] | None = None, field: str | None = None
 ) -> dict[tuple[int, str, str], Code]:
@@ -150,15 +160,9 @@ def current(
     if field is not None:
         where.append("c.field = ?")
         args.append(field)
-    rows = ws.db.execute(
-        f"SELECT {_COLS} FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
-        f" WHERE {' AND '.join(where)} ORDER BY c.id",
-        args,
-    ).fetchall()
     wanted = set(work_ids) if work_ids is not None else None
     out: dict[tuple[int, str, str], Code] = {}
-    for r in rows:
-        c = _row(r)
+    for c in _select(ws, where, args):
         if wanted is not None and c.work_id not in wanted:
             continue
         out[(c.work_id, c.field, c.reviewer)] = c
@@ -175,15 +179,8 @@ def _group(ws: Workspace, work_id: int) -> list[int]:
 def work_codes(ws: Workspace, work_id: int, reviewer: str) -> dict[str, Code]:
     """{field: the reviewer's current row} for one work (indexed: the TUI asks per work)."""
     ids = _group(ws, work_id)
-    rows = ws.db.execute(
-        f"SELECT {_COLS} FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
-        f" WHERE c.work_id IN ({','.join('?' * len(ids))}) AND c.reviewer = ? ORDER BY c.id",
-        [*ids, reviewer],
-    ).fetchall()
-    out: dict[str, Code] = {}
-    for r in rows:
-        c = _row(r)
-        out[c.field] = c
+    where = [f"c.work_id IN ({','.join('?' * len(ids))})", "c.reviewer = ?"]
+    out = {c.field: c for c in _select(ws, where, [*ids, reviewer])}  # the latest row wins
     return {k: v for k, v in out.items() if v.status != "retract"}
 
 
@@ -253,12 +250,7 @@ def history(ws: Workspace, work_id: int | None = None, reviewer: str | None = No
     if reviewer is not None:
         where.append("c.reviewer = ?")
         args.append(reviewer)
-    rows = ws.db.execute(
-        f"SELECT {_COLS} FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
-        f" WHERE {' AND '.join(where)} ORDER BY c.id",
-        args,
-    )
-    return [_row(r) for r in rows]
+    return _select(ws, where, args)
 
 
 def undo(ws: Workspace, row_id: int | None = None, reviewer: str | None = None) -> Code | None:
