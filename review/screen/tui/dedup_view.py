@@ -183,7 +183,11 @@ class DedupApp(ReviewApp):
             )
         )
         for side, widget in zip("ab", sides, strict=True):
-            widget.set_text(side_text(pair, side, self._abstract(pair[f"work_{side}"])))
+            # the work's abstract is read only when the pair's record has none (side_text's fallback)
+            fallback = (
+                None if pair.get(f"abstract_{side}") else self._abstract(pair[f"work_{side}"])
+            )
+            widget.set_text(side_text(pair, side, fallback))
 
     def action_decide(self, duplicate: bool) -> None:
         from ...dedup import queue
