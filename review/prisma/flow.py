@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..errors import PrismaError
 from ..protocol import DEFAULT_STAGES
 from ..store import Workspace
+from ..store.decisions import maybe_rule
 from .queries import BY_NAME, QUERIES, Query, definitions_sql
 
 # the numeric keys of the PRISMA2020 template (what `review status` shows)
@@ -91,8 +92,7 @@ def _setup(
     ft = stages[1] if len(stages) > 1 else None
     kinds = {s.name: s.kind for s in proto.sources} if proto else {}
     reason_text = {c.code: c.text for c in proto.exclusion} if proto else {}
-    maybe = getattr(proto, "maybe", "advance") if proto else "advance"
-    return definitions_sql(ta, ft, kinds, maybe), (ta, ft), kinds, reason_text
+    return definitions_sql(ta, ft, kinds, maybe_rule(ws)), (ta, ft), kinds, reason_text
 
 
 def _rows_column(q: Query) -> str:

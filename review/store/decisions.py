@@ -34,10 +34,10 @@ from typing import Any
 
 from ..errors import ScreenError
 from ..models import OUTCOMES
+from ..protocol import DEFAULT_STAGES
 from .workspace import Workspace, now
 
 MAYBE_RULES = ("advance", "undecided")
-DEFAULT_STAGES = ("title-abstract", "full-text")
 DEFAULT_MAYBE = "advance"
 
 # the work a decision counts for (merged_into is kept pointing at the FINAL survivor)
