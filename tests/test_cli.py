@@ -24,6 +24,9 @@ HEAVY = (
     "hdbscan",
     "umap",
     "matplotlib",
+    "numpy",  # sqlite_utils pulls it in: the workspace layer loads only when a command runs
+    "sqlite_utils",
+    "cryptography",
 )
 
 
