@@ -164,14 +164,21 @@ def counts(ws: Workspace) -> dict[str, int]:
     return _counts(ws, _setup(ws)[0], list(COUNT_KEYS))
 
 
-def items(ws: Workspace, flow: Flow, name: str) -> list[tuple[int, int]]:
-    """The (id, work_id) rows a count query counts: work ids, or record ids with their work."""
+def _counted(name: str) -> tuple[Query, str]:
+    """The count query ``name`` and the SQL of the items it counts (PrismaError naming the
+    valid numbers)."""
     q = BY_NAME.get(name)
     if q is None or q.items_sql is None:
         names = ", ".join(x.name for x in QUERIES if x.items_sql)
         raise PrismaError(f"unknown PRISMA number {name!r}; the numbers are: {names}")
+    return q, q.items_sql
+
+
+def items(ws: Workspace, flow: Flow, name: str) -> list[tuple[int, int]]:
+    """The (id, work_id) rows a count query counts: work ids, or record ids with their work."""
+    _, sql = _counted(name)
     try:
-        rows = ws.db.execute(flow.definitions + q.items_sql + " ORDER BY 2, 1").fetchall()
+        rows = ws.db.execute(flow.definitions + sql + " ORDER BY 2, 1").fetchall()
     except sqlite3.Error as e:
         raise PrismaError(f"query {name} failed: {e}", path=str(ws.path)) from e
     return [(int(a), int(b)) for a, b in rows]
@@ -196,10 +203,7 @@ def explain(
     the workspace, the ids it counts (``limit`` per number; all of them for one ``box``)."""
     ta, ft = flow.stages
     if box is not None:
-        q = BY_NAME.get(box)
-        if q is None or q.items_sql is None:
-            names = ", ".join(x.name for x in QUERIES if x.items_sql)
-            raise PrismaError(f"unknown PRISMA number {box!r}; the numbers are: {names}")
+        q, _ = _counted(box)
         lines = [f"{q.name} = {flow.values[q.name]}", f"  -- {q.description}", f"  {q.sql};"]
         if ws is not None:
             lines.append(_listing(q, items(ws, flow, q.name), None))
