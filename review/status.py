@@ -18,10 +18,8 @@ from .store.records import (
 
 def summary(ws: Workspace) -> dict[str, Any]:
     proto = ws.protocol()
-    searches = ws.db.execute(
-        "SELECT COUNT(*), SUM(status = 'complete'), SUM(status IN ('running','interrupted','failed')),"
-        " SUM(status = 'failed') FROM searches"
-    ).fetchone()
+    searches = ws.db.execute("SELECT COUNT(*), SUM(status = 'complete') FROM searches").fetchone()
+    unfinished = unfinished_searches(ws)  # running, interrupted or failed
     return {
         "workspace": str(ws.path),
         "protocol": proto.title if proto else None,
@@ -32,9 +30,9 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "searches": {
             "total": searches[0] or 0,
             "complete": searches[1] or 0,
-            "unfinished": searches[2] or 0,  # running, interrupted or failed
-            "failed": searches[3] or 0,
-            "unfinished_searches": unfinished_searches(ws),  # with the command that resumes each
+            "unfinished": len(unfinished),
+            "failed": sum(u["status"] == "failed" for u in unfinished),
+            "unfinished_searches": unfinished,  # with the command that resumes each
         },
         "decisions": decision_counts(ws),
         "prisma": prisma.counts(ws),
