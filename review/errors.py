@@ -9,6 +9,7 @@ ReviewError
 ├── ScreenError          a screening action is invalid (unknown work, reason, stage)
 ├── PrismaError          the PRISMA numbers break an identity, or an output cannot be written
 ├── ThemeError           embeddings/clustering cannot run (missing extra, too few records)
+├── CodingError          a coding action is invalid (unknown field, option, work, reviewer input)
 └── BundleError          a bundle is corrupt, tampered with, unsafe or from a newer schema
 
 The CLI turns these into a message on stderr and a non-zero exit code (``exit_code``).
@@ -74,3 +75,7 @@ class ThemeError(ReviewError):
 
 class BundleError(ReviewError):
     pass
+
+
+class CodingError(ReviewError):
+    """A coding action is invalid (unknown field, option, work or reviewer input)."""

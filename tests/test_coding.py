@@ -119,6 +119,16 @@ def test_bad_codebook_names_the_place(coding: str, message: str, line: str | Non
 
 
 # -- the coding log -------------------------------------------------------------------------------
+def test_coding_error_is_in_the_error_tree() -> None:
+    """CodingError lives in review.errors beside the other stages' errors (a ReviewError, exit 1);
+    ``from review.coding import CodingError`` still works and names the same class."""
+    import review.errors as errors
+
+    assert errors.CodingError is CodingError
+    assert issubclass(CodingError, errors.ReviewError) and CodingError.exit_code == 1
+    assert "CodingError" in (errors.__doc__ or "")
+
+
 def test_log_is_append_only_and_checked(cws: Workspace) -> None:
     wid = work_of_page(cws, PAGES[0])
     rid = store.record(cws, wid, "challenges", "ana", ["economic", "environmental"], "draft")

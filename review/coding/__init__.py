@@ -7,8 +7,6 @@ current, confirmed and best codes, history, undo, conflicts, resolve), ``agreeme
 option), ``export`` (``review codes``), ``synthesis`` (tables, plots, report.html).
 """
 
-from ..errors import ReviewError
+from ..errors import CodingError  # defined in the one exception tree; imported from here too
 
-
-class CodingError(ReviewError):
-    """A coding action is invalid (unknown field, option, work or reviewer input)."""
+__all__ = ["CodingError"]
