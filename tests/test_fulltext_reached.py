@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_truth import FT, TA, add, agree, make_ws
+from test_truth import FT, TA, add, agree, make_ws, merge
 
 from review import prisma
 from review.prisma import check
@@ -75,3 +75,50 @@ def test_per_work_and_whole_stage_reach_agree(rws):
     flow = prisma.compute(rws)
     check.check(flow)
     assert flow["other_included"] == 0 and flow["other_ft_after_ta_exclude"] == 1
+
+
+@pytest.mark.parametrize("maybe", ["advance", "undecided"])
+def test_prisma_views_and_store_rule_agree_on_reports_decided_at_full_text(tmp_path, maybe):
+    """PRISMA's views (one SQL WITH clause) and store.decisions (per work and whole stage) find
+    the same other-methods works and the same counted full-text outcomes, on a review whose
+    other-methods reports were decided straight at full text."""
+    from review.prisma.views import definitions_sql
+    from review.store.decisions import maybe_rule, stage_outcomes
+
+    ws = make_ws(tmp_path, f'maybe = "{maybe}"')
+    try:
+        db = add(ws, 4)
+        web = add(ws, 6, source="UNDP Accelerator Labs", arm="other")
+        actions.decide(ws, web[0], FT, "ana", "include")  # straight to full text
+        actions.decide(ws, web[1], FT, "ana", "exclude", "E1")
+        actions.decide(ws, web[2], FT, "ana", "include")
+        actions.decide(ws, web[2], FT, "ben", "exclude", "E2")  # a full-text conflict
+        actions.decide(ws, web[3], TA, "ana", "exclude", "E1")
+        actions.decide(ws, web[3], FT, "ana", "include")  # logged, not counted
+        actions.decide(ws, web[4], TA, "ana", "maybe")
+        actions.decide(ws, web[4], FT, "ana", "include")  # counted under advance only
+        actions.decide(ws, db[0], TA, "ana", "include")
+        actions.decide(ws, db[0], FT, "ana", "exclude", "E2")
+        actions.decide(ws, db[1], FT, "ana", "include")  # a database record: not counted
+        merge(ws, db[2], web[5])  # a report merged into a database work is in that arm
+        actions.decide(ws, db[2], FT, "ana", "include")  # no title/abstract vote: not counted
+        views = definitions_sql(TA, FT, {}, maybe_rule(ws))
+        sql_ft = {r[0]: r[1] for r in ws.db.execute(views + "SELECT work_id, decision FROM ft")}
+        sql_oth = {r[0] for r in ws.db.execute(views + "SELECT work_id FROM oth")}
+        store_ft = {w: r["decision"] for w, r in stage_outcomes(ws, FT).items()}
+        assert sql_ft == store_ft
+        assert sql_oth == set(web[:5])
+        expected = {web[0]: "include", web[1]: "exclude", web[2]: None, db[0]: "exclude"}
+        if maybe == "advance":
+            expected[web[4]] = "include"
+        assert store_ft == expected
+        reached = reached_ids(ws, FT)
+        active = {r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1")}
+        ta_voted = {r[0] for r in ws.db.execute(views + "SELECT work_id FROM ta_cur")}
+        for w in active:  # with no title/abstract vote, a work reached full text iff it is 'other'
+            assert has_reached(ws, w, FT) == (w in reached), w
+            if w not in ta_voted:
+                assert (w in reached) == (w in sql_oth), w
+        check.check(prisma.compute(ws))
+    finally:
+        ws.close()

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store.decisions import DEFAULT_MAYBE, advancing, resolution_sql, votes_sql
+from ..store.decisions import (
+    DBR_ARMS,
+    DEFAULT_MAYBE,
+    advancing,
+    other_methods_sql,
+    reached_sql,
+    resolution_sql,
+    votes_sql,
+)
 
-DBR = "('databases', 'registers')"
-# full-text votes that count: the work moved on at title/abstract, or is an other-methods
-# report with no title/abstract vote (straight to retrieval); store.decisions.stage_outcomes
+DBR = DBR_ARMS
+# full-text votes that count: those on works that reached full text by THE rule of
+# store.decisions (moved on at title/abstract, or an other-methods report with no vote there)
 FT_REACHED = (
-    "(SELECT * FROM ft_cur WHERE work_id IN (SELECT work_id FROM ta_adv)"
-    " OR (work_id IN (SELECT work_id FROM oth) AND work_id NOT IN (SELECT work_id FROM ta_cur)))"
+    "(SELECT f.* FROM ft_cur f WHERE "
+    + reached_sql("f.work_id", "SELECT work_id FROM ta_adv", "SELECT work_id FROM ta_cur")
+    + ")"
 )
 
 
@@ -59,8 +68,8 @@ def definitions_sql(
     return f"""WITH
   -- arm of each active work: 'dbr' if any of its records came from databases/registers
   work_arm AS MATERIALIZED (
-    SELECT w.id AS work_id, CASE WHEN EXISTS (SELECT 1 FROM records r WHERE r.work_id = w.id
-      AND r.arm IN {DBR}) THEN 'dbr' ELSE 'other' END AS arm
+    SELECT w.id AS work_id, CASE WHEN {other_methods_sql("w.id")} THEN 'other' ELSE 'dbr' END
+      AS arm
     FROM works w WHERE w.active = 1),
   dbr AS (SELECT work_id FROM work_arm WHERE arm = 'dbr'),
   oth AS (SELECT work_id FROM work_arm WHERE arm = 'other'),

@@ -29,6 +29,7 @@ The rule is one SQL text (``resolution_sql``) run over a set of current votes: t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -238,6 +239,33 @@ def stage_outcomes(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
 # -- which works reached a stage (THE eligibility rule: point 5 of the module docstring) -----------
 
 
+# THE other-methods rule: a work none of whose records came from a databases/registers search
+# (PRISMA sends its reports straight to retrieval). ``work`` is a SQL expression naming works.id;
+# qualify it (``f.work_id``), or it would bind to ``records`` inside the subquery.
+DBR_ARMS = "('databases', 'registers')"
+
+
+def other_methods_sql(work: str) -> str:
+    """SQL condition: ``work`` is an other-methods work (PRISMA's ``work_arm`` and this module)."""
+    return f"NOT EXISTS (SELECT 1 FROM records r WHERE r.work_id = {work} AND r.arm IN {DBR_ARMS})"
+
+
+def reached_sql(work: str, moved_on: str, voted_before: str) -> str:
+    """SQL condition: ``work`` reached a later stage (point 5): it is in ``moved_on`` (a SELECT of
+    the works that moved on at the stage before), or it is an other-methods work not in
+    ``voted_before`` (a SELECT of the works with a counted vote at the stage before). PRISMA's
+    ``FT_REACHED``, ``has_reached`` and ``reached_ids`` all use it."""
+    return (
+        f"({work} IN ({moved_on})"
+        f" OR ({work} NOT IN ({voted_before}) AND {other_methods_sql(work)}))"
+    )
+
+
+_REACHED_PARAMS = reached_sql(
+    "{work}", "SELECT value FROM json_each(:moved)", "SELECT value FROM json_each(:voted)"
+)
+
+
 def has_reached(ws: Workspace, work_id: int, stage: str) -> bool:
     """True when the work has reached ``stage``: it is the first stage; or the work moved on at
     the stage before; or it is an other-methods report with no counted vote at the stage before
@@ -246,54 +274,34 @@ def has_reached(ws: Workspace, work_id: int, stage: str) -> bool:
     if prev is None:
         return True
     before = resolve_work(ws, work_id, prev)
-    if before is None:
-        return bool(_other_methods(ws, [final_work(ws, work_id)]))
-    return before["decision"] in advancing(maybe_rule(ws))
+    final = final_work(ws, work_id)
+    moved = [final] if before and before["decision"] in advancing(maybe_rule(ws)) else []
+    voted = [final] if before else []
+    sql = "SELECT " + _REACHED_PARAMS.format(work=":work")
+    row = ws.db.execute(
+        sql, {"work": final, "moved": json.dumps(moved), "voted": json.dumps(voted)}
+    )
+    return bool(row.fetchone()[0])
 
 
 def reached_ids(ws: Workspace, stage: str, among: Iterable[int] | None = None) -> set[int]:
     """The active works (of ``among``, when given) that reached ``stage``: ``has_reached`` over a
-    whole stage. The screening queue's eligible works, and the works whose votes count."""
-    if among is None:
-        active = {int(r[0]) for r in ws.db.execute("SELECT id FROM works WHERE active = 1")}
-    else:
-        active = set(among)
+    whole stage, in one query. The screening queue's eligible works, and the works whose votes
+    count."""
     prev = previous_stage(ws, stage)
     if prev is None:
-        return active
+        if among is not None:
+            return set(among)
+        return {int(r[0]) for r in ws.db.execute("SELECT id FROM works WHERE active = 1")}
     before = stage_outcomes(ws, prev)
     ok = advancing(maybe_rule(ws))
-    moved_on = {w for w, r in before.items() if r["decision"] in ok and w in active}
-    unvoted = active - before.keys()
-    if among is None:  # the whole review: one query instead of chunks of ids
-        straight = {
-            int(r[0])
-            for r in ws.db.execute(
-                "SELECT w.id FROM works w WHERE w.active = 1 AND NOT EXISTS (SELECT 1 FROM"
-                " records r WHERE r.work_id = w.id AND r.arm IN ('databases', 'registers'))"
-            )
-        } & unvoted
-    else:
-        straight = _other_methods(ws, sorted(unvoted))
-    return moved_on | straight
-
-
-def _other_methods(ws: Workspace, work_ids: list[int]) -> set[int]:
-    """Those of ``work_ids`` with no databases/registers record: other-methods reports, which
-    PRISMA sends straight to retrieval, so a full-text vote counts without a screening vote."""
-    out: set[int] = set()
-    for start in range(0, len(work_ids), 500):
-        chunk = work_ids[start : start + 500]
-        dbr = {
-            r[0]
-            for r in ws.db.execute(
-                f"SELECT DISTINCT work_id FROM records WHERE work_id IN ({','.join('?' * len(chunk))})"
-                " AND arm IN ('databases', 'registers')",
-                chunk,
-            )
-        }
-        out.update(w for w in chunk if w not in dbr)
-    return out
+    moved = [w for w, r in before.items() if r["decision"] in ok]
+    params = {"moved": json.dumps(moved), "voted": json.dumps(list(before))}
+    sql = "SELECT w.id FROM works w WHERE w.active = 1 AND " + _REACHED_PARAMS.format(work="w.id")
+    if among is not None:
+        sql += " AND w.id IN (SELECT value FROM json_each(:among))"
+        params["among"] = json.dumps(list(among))
+    return {int(r[0]) for r in ws.db.execute(sql, params)}
 
 
 def resolved_decisions(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
