@@ -60,6 +60,9 @@ class Protocol:
     maybe: str = "advance"  # [screening] maybe: "advance" (a vote to go on) | "undecided"
     target_recall: float = 0.95
     confidence: float = 0.95
+    # [screening] stopping: "cmh" (Callaghan & Müller-Hansen as published: ranked screening, then
+    # a random sample) | "ranked" (the same test on the ranked sequence, BUSCAR)
+    stopping: str = "cmh"
     keys: dict[str, str] = field(default_factory=dict)
     codebook: tuple[CodingField, ...] = ()
     # [sharing] require_signed: import only bundles a trusted key signed
@@ -294,6 +297,10 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
                 f"screening.{key}", f"must be a number between 0 and 1 (exclusive), got {v!r}"
             )
 
+    stopping = scr.get("stopping", "cmh")
+    if stopping not in ("cmh", "ranked"):
+        raise c.fail("screening.stopping", f'must be "cmh" or "ranked", got {stopping!r}')
+
     kw = data.get("keywords", {})
     if not isinstance(kw, dict):
         raise c.fail("keywords", "must be a table with include and exclude lists")
@@ -340,6 +347,7 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
         maybe=maybe,
         target_recall=float(tr),
         confidence=float(conf),
+        stopping=stopping,
         keys=dict(keys),
         codebook=parse_codebook(data.get("coding"), c),
         require_signed=require_signed,

@@ -41,18 +41,25 @@ def summary(ws: Workspace) -> dict[str, Any]:
 
 
 def stopping(ws: Workspace, stages: tuple[str, ...]) -> dict[str, Any]:
-    """The stopping rule's view of every protocol stage that has decisions (not logged here)."""
-    have = {r[0] for r in ws.db.execute("SELECT DISTINCT stage FROM decisions")}
+    """The stopping rule's view of every protocol stage that has decisions (read only: neither
+    logged nor does it start a random-sample phase). A stage one reviewer screens is that
+    reviewer's screening (the app's view); with several reviewers it is the team's."""
+    who: dict[str, set[str]] = {}
+    for st_name, rev in ws.db.execute("SELECT DISTINCT stage, reviewer FROM decisions"):
+        who.setdefault(st_name, set()).add(rev)
     out: dict[str, Any] = {}
     for stage in stages:
-        if stage not in have:
+        if stage not in who:
             continue
         from .screen.stopping import stopping_status
 
-        st = stopping_status(ws, stage, log=False)
+        only = next(iter(who[stage])) if len(who[stage]) == 1 else None
+        st = stopping_status(ws, stage, reviewer=only, log=False)
         keys = ("method", "n_screened", "n_remaining", "n_relevant_found", "est_relevant_remaining",
                 "estimated_recall", "consecutive_irrelevant", "should_stop", "message",
-                "target_recall", "confidence", "p_value", "irrelevant_to_stop", "assumes")  # fmt: skip
+                "target_recall", "confidence", "p_value", "irrelevant_to_stop", "assumes",
+                "rule", "reviewer", "phase", "trigger", "to_sample", "sample_drawn",
+                "sample_relevant", "urn", "r_al", "draws_to_stop")  # fmt: skip
         out[stage] = {k: st.get(k) for k in keys}
     return out
 

@@ -50,7 +50,24 @@ def _works(ws, n):
     return [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
 
 
-def test_stopping_status_on_a_workspace_logs_flips(ws):
+@pytest.fixture
+def ranked_ws(tmp_path, protocol_path):
+    """A workspace whose protocol keeps the ranked (BUSCAR) form: [screening] stopping = "ranked"."""
+    from review import protocol
+    from review.store import init
+
+    text = protocol_path.read_text(encoding="utf-8").replace(
+        "[screening]\n", '[screening]\nstopping = "ranked"\n'
+    )
+    proto = protocol.loads(text)
+    assert proto.stopping == "ranked"
+    w = init(tmp_path / "ranked.db", proto)
+    yield w
+    w.close()
+
+
+def test_stopping_status_on_a_workspace_logs_flips(ranked_ws):
+    ws = ranked_ws
     works = _works(ws, 130)
     keys = {
         "method", "n_screened", "n_remaining", "n_relevant_found", "est_relevant_remaining",

@@ -10,6 +10,10 @@ A work is *screened* by a reviewer at a stage when the reviewer's latest decisio
 for a work merged into it) is not a 'retract'. Queries use the ``decisions_work`` /
 ``decisions_stage`` / ``works_merged_into`` indexes; nothing here loads whole tables of text. ``ScreenQueue`` keeps the ranked order in memory so the next record is
 one indexed lookup away (the TUI refreshes the ranking in a worker).
+
+Once the stage is in the random-sample phase of the stopping rule (``sampling.py``; the protocol's
+default ``[screening] stopping = "cmh"``), the queue serves the urn in its stored random order
+instead of the ranking, and a new ranking no longer replaces it.
 """
 
 from __future__ import annotations
@@ -185,7 +189,8 @@ class ScreenQueue:
     """The ranked order of unscreened works, kept in memory; ``next_work`` walks it.
 
     Each step is one indexed query per skipped id (works decided elsewhere since the ranking
-    was computed are skipped), so the next record never costs a full-table read.
+    was computed are skipped), so the next record never costs a full-table read. In the
+    random-sample phase (``phase_id`` set) ``order`` is the urn's stored random order.
     """
 
     stage: str
@@ -193,17 +198,37 @@ class ScreenQueue:
     order: list[int] = field(default_factory=list)
     pos: int = 0
     skip: set[int] = field(default_factory=set)
+    phase_id: int | None = None
 
     @classmethod
     def build(
-        cls, ws: Workspace, stage: str, reviewer: str, order: str = "relevance", seed: int = 0
+        cls,
+        ws: Workspace,
+        stage: str,
+        reviewer: str,
+        order: str = "relevance",
+        seed: int = 0,
+        sampling: bool = True,
     ) -> ScreenQueue:
+        """The queue now; ``sampling``: enter the stopping rule's random-sample phase when its
+        trigger has been reached (a write: the urn's order is stored) and serve the urn."""
+        from .sampling import maybe_start, queue_order
+
         check_stage(ws, stage)
         skip = not_retrieved_ids(ws) if previous_stage(ws, stage) else set()
+        phase = maybe_start(ws, stage, reviewer, seed) if sampling else None
+        if phase is not None:
+            return cls(stage, reviewer, queue_order(ws, phase, reviewer), 0, skip, phase.id)
         return cls(stage, reviewer, ranked_ids(ws, stage, reviewer, order, seed), 0, skip)
 
     def replace_order(self, order: list[int]) -> None:
-        self.order, self.pos = list(order), 0
+        """A new ranking; ignored in the random-sample phase (the urn's order stands)."""
+        if self.phase_id is None:
+            self.order, self.pos = list(order), 0
+
+    def enter_sample(self, phase_id: int, urn: list[int]) -> None:
+        """Switch to the random-sample phase: serve ``urn`` (its stored order) from now on."""
+        self.order, self.pos, self.phase_id = list(urn), 0, phase_id
 
     def next_work(self, ws: Workspace, exclude: set[int] | None = None) -> int | None:
         """The first unscreened work in the ranking (not in ``exclude``), or None when done."""

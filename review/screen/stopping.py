@@ -6,14 +6,15 @@ relevant records were in the urn when sampling began (``r_al`` found before it, 
 all); the p-value is the chance of drawing at most the ``k`` relevant records we did draw in ``n``
 draws from an urn of ``N`` records with ``K_tar`` relevant. Stop when ``p < 1 - confidence``.
 
-In a workspace we cannot know which decisions were made in random order, so ``stopping_status``
-uses the BUSCAR form of the rule (the authors' own tool): every suffix of the screening sequence is
-treated as the urn sample and the smallest p-value counts. Records ranked by a model are at least as
-likely to be relevant as random ones, which is meant to make this conservative; in simulation it
-reached the target recall in 42 of 45 runs (benchmarks/README.md), so it is not guaranteed.
-``review simulate`` runs the
-rule as published: a heuristic trigger, then a random-order sampling phase (see simulate.py).
-The "N consecutive irrelevant" heuristic is reported alongside, as information only.
+``stopping_status`` runs the rule AS PUBLISHED by default (protocol ``[screening] stopping =
+"cmh"``): ranked screening until the trigger (5% of the eligible records irrelevant in a row, at
+least 50, as ``review simulate``'s ``cmh``), then a random-sample phase whose urn order is stored
+in the workspace (``sampling.py``); the test runs on the decided prefix of that order only, so it
+never stops before the sample (in simulation it reached the target in 44 of 45 runs,
+benchmarks/README.md). ``stopping = "ranked"`` keeps the BUSCAR form instead: every suffix of the
+screening sequence is treated as the urn sample and the smallest p-value counts; it assumes ranked
+records are at least as likely to be relevant as random ones, and reached the target in only 42 of
+45 simulated runs. The "N consecutive irrelevant" heuristic is reported alongside, as information.
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ def buscar_p(labels: Sequence[int], n_total: int, target: float) -> float:
     return float(np.min(p))
 
 
+ASSUMES_CMH = (
+    "the records drawn after the switch to random order are a simple random sample of the records"
+    " left unscreened when it began (the app stores the urn's random order; only the decided"
+    " prefix of that order counts) and the decisions are right; then p < 1 - confidence is"
+    " evidence that recall >= target (in simulation 44 of 45 runs reached it)"
+)
 ASSUMES = (
     "every record screened from some point on is at least as likely to be relevant as one drawn"
     " at random from those left (true when screening follows the relevance ranking or a random"
@@ -177,10 +184,18 @@ def irrelevant_needed(
 
 def describe(status: dict[str, Any]) -> str:
     """One line for `review status` and the TUI: which rule, what it assumes, how far from stopping."""
-    rule = (
-        f"Stopping rule: Callaghan & Müller-Hansen 2020 (recall >= {status['target_recall']:.0%}"
-        f" at {status['confidence']:.0%} confidence)"
-    )
+    at = f"recall >= {status['target_recall']:.0%} at {status['confidence']:.0%} confidence"
+    if status.get("rule", "ranked") == "cmh":
+        rule = (
+            f"Stopping rule: Callaghan & Müller-Hansen 2020 as published ({at}; ranked screening,"
+            " then a random sample)"
+        )
+        phase = {"ranked": "ranked phase", "sample": "random-sample phase"}.get(
+            status.get("phase") or "", "ranked phase"
+        )
+        far = "met" if status.get("should_stop") else f"now in the {phase}"
+        return f"{rule}: {far}. Assumes {status.get('assumes', ASSUMES_CMH)}."
+    rule = f"Stopping rule: Callaghan & Müller-Hansen 2020, ranked form (BUSCAR; {at})"
     need = status.get("irrelevant_to_stop")
     if status.get("should_stop"):
         far = "met"
@@ -226,6 +241,17 @@ def screening_sequence(
     return [(r[0], int(r[2])) for r in ws.db.execute(sql.format(rev=rev, active=active), params)]
 
 
+def estimate(labels: Sequence[int], remaining: int) -> tuple[float, float]:
+    """A point estimate of relevant records left and of recall: the rate among the last 10%
+    screened (at least 50), applied to what is left. Information only; the test decides."""
+    found = int(sum(labels))
+    tail = list(labels[-max(50, len(labels) // 10) :])
+    rate = (sum(tail) / len(tail)) if tail else 0.0
+    est_left = round(rate * remaining, 1)
+    est_recall = found / (found + est_left) if found + est_left > 0 else 0.0
+    return est_left, round(est_recall, 4)
+
+
 def evaluate(
     labels: Sequence[int], n_total: int, target: float, confidence: float
 ) -> dict[str, Any]:
@@ -235,12 +261,7 @@ def evaluate(
     remaining = max(n_total - n_screened, 0)
     p = buscar_p(labels, n_total, target) if n_screened and found else 1.0
     should_stop = bool(found) and (remaining == 0 or p < 1 - confidence)
-    # A point estimate of relevant records left: the rate among the last 10% screened (at least
-    # 50), applied to what is left. Information only; the test above decides.
-    tail = list(labels[-max(50, n_screened // 10) :])
-    rate = (sum(tail) / len(tail)) if tail else 0.0
-    est_left = round(rate * remaining, 1)
-    est_recall = found / (found + est_left) if found + est_left > 0 else 0.0
+    est_left, est_recall = estimate(labels, remaining)
     cons = consecutive_irrelevant(labels)
     if not found:
         msg = "no relevant record yet: keep screening"
@@ -263,6 +284,8 @@ def evaluate(
     )
     return {
         "method": METHOD,
+        "rule": "ranked",
+        "phase": None,  # the ranked form has no random-sample phase
         "assumes": ASSUMES,
         "irrelevant_to_stop": to_stop,
         "target_recall": target,
@@ -272,7 +295,7 @@ def evaluate(
         "n_remaining": remaining,
         "n_relevant_found": found,
         "est_relevant_remaining": est_left,
-        "estimated_recall": round(est_recall, 4),
+        "estimated_recall": est_recall,
         "consecutive_irrelevant": cons,
         "heuristic_stop": cons >= HEURISTIC_N,
         "should_stop": should_stop,
@@ -281,26 +304,37 @@ def evaluate(
 
 
 def stopping_status(
-    ws: Workspace, stage: str, reviewer: str | None = None, log: bool | None = None
+    ws: Workspace,
+    stage: str,
+    reviewer: str | None = None,
+    log: bool | None = None,
+    start: bool = False,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Where the stopping rule stands for a stage (and reviewer).
+    """Where the stopping rule stands for a stage (and reviewer; None = the whole team).
 
-    Logs the decision into ``stopping_log`` when should_stop changes from the last logged value
-    (log=None), always (log=True) or never (log=False).
+    ``start``: enter the random-sample phase if the trigger has been reached (the screening
+    app's estimate does; `review status` only reads). Logs the decision into ``stopping_log``
+    when should_stop changes from the last logged value (log=None), always (log=True) or never
+    (log=False).
     """
-    from .queue import eligible_work_ids, previous_stage
+    from .sampling import current_phase, evaluate_cmh, maybe_start, rule_of, sample_state, scope
 
     proto = ws.protocol()
     target = proto.target_recall if proto else 0.95
     confidence = proto.confidence if proto else 0.95
-    if previous_stage(ws, stage) is None:  # every active work: count in SQL, no 100k-id set
-        n_total = int(ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0])
-        seq = [y for _, y in screening_sequence(ws, stage, reviewer, active_only=True)]
+    rule = rule_of(ws)
+    if rule == "cmh" and start:
+        maybe_start(ws, stage, reviewer, seed)
+    pairs, n_total = scope(ws, stage, reviewer)
+    seq = [y for _, y in pairs]
+    if rule == "ranked":
+        status = evaluate(seq, n_total, target, confidence)
     else:
-        eligible = set(eligible_work_ids(ws, stage))
-        n_total = len(eligible)
-        seq = [y for w, y in screening_sequence(ws, stage, reviewer) if w in eligible]
-    status = evaluate(seq, n_total, target, confidence)
+        phase = current_phase(ws, stage, reviewer)
+        state = sample_state(ws, phase, reviewer, pairs) if phase else None
+        status = evaluate_cmh(seq, n_total, target, confidence, phase, state)
+    status["reviewer"] = reviewer
     if log is None:
         last = last_logged(ws, stage, reviewer)
         log = bool(last["should_stop"]) != status["should_stop"] if last else status["should_stop"]

@@ -448,3 +448,32 @@ def m011_screen_documents_record(db: sqlite_utils.Database) -> None:
     """documents.record_id indexed: the full-text screen finds a work's document (attached to the
     work, or harvested with one of its records) by indexed look-ups, not a scan (issue 18)."""
     db.execute("CREATE INDEX IF NOT EXISTS documents_record ON documents(record_id)")
+
+
+@migration
+def m013_screen_sampling(db: sqlite_utils.Database) -> None:
+    """The random-sample phase of the stopping rule (Callaghan & Müller-Hansen 2020, issue 15):
+    sample_phases logs when a stage (per reviewer; NULL = the whole team) left ranked screening,
+    with the seed, what had been screened and found by then and the urn's size; sample_order
+    holds the urn's random order, so the queue's next record is one indexed look-up. Both are
+    append-only: a phase is never rewritten, a new one supersedes it."""
+    db.execute(
+        """CREATE TABLE sample_phases (
+            id INTEGER PRIMARY KEY, stage TEXT NOT NULL, reviewer TEXT,
+            started_at TEXT NOT NULL, seed INTEGER NOT NULL,
+            last_decision_id INTEGER,       -- MAX(decisions.id) when the phase began
+            n_screened INTEGER NOT NULL,    -- works screened (ranked) before it
+            r_al INTEGER NOT NULL,          -- relevant records found before it
+            urn INTEGER NOT NULL,           -- eligible unscreened works: the urn's size N
+            target_recall REAL, confidence REAL,
+            trigger TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX sample_phases_stage ON sample_phases(stage, reviewer, id)")
+    db.execute(
+        """CREATE TABLE sample_order (
+            phase_id INTEGER NOT NULL REFERENCES sample_phases(id),
+            pos INTEGER NOT NULL, work_id INTEGER NOT NULL,
+            PRIMARY KEY (phase_id, pos)) WITHOUT ROWID"""
+    )
+    for table in ("sample_phases", "sample_order"):
+        _append_only(db, table)
