@@ -321,7 +321,10 @@ def log_run(
 def latest(
     ws: Workspace, work_ids: Sequence[int] | None = None, field_name: str | None = None
 ) -> dict[tuple[int, str], list[dict[str, Any]]]:
-    """{(work, field): suggestion rows of the latest run that scored that work and field}."""
+    """{(work, field): suggestion rows of the latest run that scored that work and field}.
+
+    This workspace's own runs come first: a run imported from another group's bundle (its
+    ``group_name`` set) is shown only where no run of ours scored the work and field."""
     where: list[str] = ["1=1"]
     args: list[Any] = []
     if field_name is not None:
@@ -334,18 +337,19 @@ def latest(
             args += ids
     rows = ws.db.execute(
         "SELECT s.run_id, s.work_id, s.field, s.value, s.score, s.suggested, s.evidence, s.page,"
-        " s.document_id, r.method FROM coding_suggestions s JOIN coding_runs r ON r.id = s.run_id"
-        f" WHERE {' AND '.join(where)} ORDER BY s.run_id",
+        " s.document_id, r.method, r.group_name IS NULL FROM coding_suggestions s"
+        f" JOIN coding_runs r ON r.id = s.run_id WHERE {' AND '.join(where)} ORDER BY s.run_id",
         args,
     ).fetchall()
     wanted = set(work_ids) if work_ids is not None else None
-    runs: dict[tuple[int, str], int] = {}
+    runs: dict[tuple[int, str], tuple[int, int]] = {}  # (ours, run id): ours first, then latest
     for r in rows:
-        runs[(r[1], r[2])] = r[0]
+        key = (r[1], r[2])
+        runs[key] = max(runs.get(key, (0, 0)), (r[10], r[0]))
     out: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for r in rows:
         key = (r[1], r[2])
-        if runs[key] != r[0] or (wanted is not None and r[1] not in wanted):
+        if runs[key][1] != r[0] or (wanted is not None and r[1] not in wanted):
             continue
         out.setdefault(key, []).append(
             {

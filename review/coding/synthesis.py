@@ -177,7 +177,8 @@ def write(ws: Workspace, out_dir: str | Path, field_name: str | None = None) -> 
     plot_heatmap(works, f, groups, out / "heatmap.png")
     plot_trends(works, f, out / "trends.png")
     run = ws.db.execute(
-        "SELECT id, method, model, created_at FROM coding_runs ORDER BY id DESC LIMIT 1"
+        "SELECT id, method, model, created_at FROM coding_runs"
+        " ORDER BY group_name IS NULL DESC, id DESC LIMIT 1"  # our own latest run first
     ).fetchone()
     html_report(works, f, groups, proto.title, run, out / "report.html",
                 {"heatmap": out / "heatmap.png", "trends": out / "trends.png"})  # fmt: skip

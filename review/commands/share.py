@@ -19,10 +19,19 @@ def bundle() -> None:
 @click.option("--group", help="Your group's name (default: remembered, else the OS user).")
 @click.option("--with-pdfs", is_flag=True, help="Include stored PDFs and saved pages.")
 @click.option("--decisions", is_flag=True, help="Include the decision, note and tag logs.")
+@click.option(
+    "--coding", is_flag=True, help="Include the coding log and the suggestion runs (review code)."
+)
 @click.option("--unsigned", is_flag=True, help="Do not sign, even when the group has a key.")
 @db_option
 def bundle_export(
-    output: str, group: str | None, with_pdfs: bool, decisions: bool, unsigned: bool, db_path: str
+    output: str,
+    group: str | None,
+    with_pdfs: bool,
+    decisions: bool,
+    coding: bool,
+    unsigned: bool,
+    db_path: str,
 ) -> None:
     """Write the workspace's records (raw payloads), search log and merges to one zip file.
 
@@ -31,14 +40,19 @@ def bundle_export(
 
     m = export_bundle(
         open_ws(db_path), output, group=group, with_pdfs=with_pdfs, decisions=decisions,
-        sign=not unsigned,
+        sign=not unsigned, coding=coding,
     )  # fmt: skip
     c = m["counts"]
     signed = f"signed with key {m['signed_by']}" if m.get("signed_by") else "unsigned"
+    codes = f"{c['codes']} codes, {_n(c['coding_runs'], 'suggestion run')}, " if coding else ""
     click.echo(
         f"{output}: group {m['group']!r}, {c['records']} records, {c['searches']} searches, "
-        f"{c['decisions']} decisions, {c['files']} files; {signed}"
+        f"{c['decisions']} decisions, {codes}{c['files']} files; {signed}"
     )
+
+
+def _n(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 @bundle.command("import")
@@ -52,7 +66,8 @@ def bundle_import(
 ) -> None:
     """Verify and merge a bundle in one transaction; importing it twice changes nothing.
 
-    Decisions, notes and tags from the bundle are stored as NAME@GROUP (the bundle's group).
+    Decisions, notes, tags and codes from the bundle are stored as NAME@GROUP (the bundle's
+    group); coding fields and options must exist in this workspace's codebook.
     A bad signature is refused; so is any bundle not signed by a trusted key when the protocol
     sets [sharing] require_signed = true."""
     from ..share.merge import import_bundle
@@ -72,6 +87,11 @@ def bundle_import(
             f"({s['records_skipped']} already present), {s['searches_added']} searches, "
             f"{s['decisions_added']} decisions, {s['notes_added']} notes, {s['files_added']} files"
         )
+        if s["codes_added"] or s["coding_runs_added"]:
+            click.echo(
+                f"  coding: {s['codes_added']} codes, {_n(s['coding_runs_added'], 'suggestion run')}"
+                f" ({s['suggestions_added']} suggestions), as NAME@{s['group']}"
+            )
         if s["relayed_skipped"]:
             click.echo(
                 f"  {s['relayed_skipped']} rows by other groups' reviewers skipped (a group speaks"
@@ -127,6 +147,10 @@ def bundle_inspect(file: str, as_json: bool, db_path: str | None) -> None:
     click.echo(
         f"  {info['works']} works, {info['decisions']} decision rows, {len(info['members'])} members"
     )
+    if info.get("codes") or info.get("coding_runs"):
+        click.echo(
+            f"  {info['codes']} coding log rows, {_n(info['coding_runs'], 'suggestion run')}"
+        )
     if info.get("check"):
         click.echo(f"  {info['check']}")
 

@@ -9,6 +9,7 @@ Members (all listed with their SHA-256 and size in ``manifest.json``)::
     records.jsonl      every record with its raw payload, ``origin`` and ``work_ref`` (its dedup group)
     merges.jsonl       the exporting group's merge log
     decisions.jsonl    (--decisions) the full decision log, plus notes.jsonl and tags.jsonl
+    coding_*.jsonl     (--coding) suggestion runs, their suggestions and the coding log (coding.py)
     documents.jsonl    (--with-pdfs) document rows, files under files/<sha256>.<ext>
 
 Reading a bundle (:func:`open_bundle`) checks, in this order and before decompressing anything
@@ -96,6 +97,7 @@ def export_bundle(
     with_pdfs: bool = False,
     decisions: bool = False,
     sign: bool = True,
+    coding: bool = False,
 ) -> dict[str, Any]:
     """Write a bundle of this workspace to ``out`` (signed when the group has a key on this
     machine and ``sign``); returns its manifest plus ``signed_by`` (the key fingerprint)."""
@@ -131,6 +133,11 @@ def export_bundle(
                 for table in ("decisions", "notes", "tags"):
                     sql = f"SELECT t.*, {canon} AS work_ref FROM {table} t ORDER BY t.id"
                     written.append(_write_rows(zf, f"{table}.jsonl", q(sql)))
+            if coding:
+                from .coding import export_rows
+
+                for member, rows in export_rows(ws):
+                    written.append(_write_rows(zf, member, rows))
             if with_pdfs:
                 docs, files = [], {}
                 for d in q("SELECT * FROM documents ORDER BY id"):
@@ -164,6 +171,8 @@ def export_bundle(
                     "searches": count("searches"),
                     "decisions": count("decisions") if decisions else 0,
                     "files": n_files,
+                    "codes": count("coding_log") if coding else 0,
+                    "coding_runs": count("coding_runs") if coding else 0,
                 },
                 "members": {m.name: m.h.hexdigest() for m in sorted(written, key=lambda m: m.name)},
                 "sizes": {m.name: m.size for m in sorted(written, key=lambda m: m.name)},
@@ -330,6 +339,8 @@ def inspect_bundle(path: str | Path, ws: Workspace | None = None) -> dict[str, A
                 "records_by_source": idx.sources(),
                 "works": idx.refs(),
                 "decisions": sum(1 for _ in b.rows("decisions.jsonl")),
+                "codes": sum(1 for _ in b.rows("coding_log.jsonl")),
+                "coding_runs": sum(1 for _ in b.rows("coding_runs.jsonl")),
                 "check": check,
             }
         finally:

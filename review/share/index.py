@@ -16,6 +16,8 @@ CREATE TABLE docs (record INTEGER PRIMARY KEY, origin TEXT);
 CREATE TABLE new_records (ref INTEGER NOT NULL, id INTEGER NOT NULL);
 CREATE INDEX new_records_ref ON new_records(ref);
 CREATE TABLE sources (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE runs (id INTEGER PRIMARY KEY, skipped INTEGER NOT NULL, local INTEGER, new INTEGER);
+CREATE TABLE codes (id INTEGER PRIMARY KEY, local INTEGER);
 """
 
 
@@ -113,6 +115,36 @@ class Index:
 
     def records_added(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM new_records", []))
+
+    # coding: suggestion runs (skipped = relayed for another group) and coding log rows
+    def add_run(self, run: int, skipped: bool) -> bool:
+        """False when the run id was already seen."""
+        sql = "INSERT OR IGNORE INTO runs (id, skipped) VALUES (?, ?)"
+        return self.db.execute(sql, [run, int(skipped)]).rowcount == 1
+
+    def run_state(self, run: int) -> str | None:
+        """None (not in the bundle), 'skipped', 'new' (inserted by this import) or 'known'."""
+        row = self.db.execute("SELECT skipped, new FROM runs WHERE id = ?", [run]).fetchone()
+        if row is None:
+            return None
+        return "skipped" if row[0] else "new" if row[1] else "known"
+
+    def set_run(self, run: int, local: int, new: bool) -> None:
+        self.db.execute("UPDATE runs SET local = ?, new = ? WHERE id = ?", [local, int(new), run])
+
+    def local_run(self, run: int) -> int | None:
+        r = self._one("SELECT local FROM runs WHERE id = ? AND skipped = 0", [run])
+        return None if r is None else int(r)
+
+    def add_code(self, code: int) -> bool:
+        return self.db.execute("INSERT OR IGNORE INTO codes (id) VALUES (?)", [code]).rowcount == 1
+
+    def set_code(self, code: int, local: int) -> None:
+        self.db.execute("UPDATE codes SET local = ? WHERE id = ?", [local, code])
+
+    def local_code(self, code: int) -> int | None:
+        r = self._one("SELECT local FROM codes WHERE id = ?", [code])
+        return None if r is None else int(r)
 
     # inspect
     def count_source(self, name: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from ..dedup.merges import recompute_works
 from ..errors import BundleError
 from ..store import Workspace, now
+from . import coding
 from .bundle import _RECORD_SKIP, Bundle, open_bundle, valid_group
 from .index import Index
 from .keys import trusted_groups
@@ -80,6 +81,7 @@ def _summary(b: Bundle, g: str) -> dict[str, Any]:
         "already_imported": False, "searches_added": 0, "records_added": 0,
         "records_skipped": 0, "works_added": 0, "decisions_added": 0, "notes_added": 0,
         "tags_added": 0, "files_added": 0, "relayed_skipped": 0, "dates_clamped": 0,
+        "coding_runs_added": 0, "suggestions_added": 0, "codes_added": 0,
     }  # fmt: skip
 
 
@@ -125,6 +127,7 @@ def _validate(ws: Workspace, b: Bundle, g: str) -> Context:
         path=b.path, group=g, ts=now(), stages=stages_of(ws),
         reasons=tuple(c.code for c in proto.exclusion) if proto else None,
         index=Index(b.dir / ".import-index.sqlite"), listed=set(b.sizes),
+        codebook={f.name: f for f in proto.codebook} if proto else {},
     )  # fmt: skip
     try:
         _validate_rows(ws, b, ctx)
@@ -157,6 +160,7 @@ def _validate_rows(ws: Workspace, b: Bundle, ctx: Context) -> None:
     for member, clean, _ in _LOGS:
         for i, row in b.rows(member):
             clean(ctx, i, row)
+    coding.validate(ctx, b.rows)
 
 
 def _write(
@@ -241,6 +245,8 @@ def _write(
                 summary["relayed_skipped"] += 1
                 continue
             summary[key] += _insert_log_row(conn, table, d, idx.work(d["work_ref"]), g)  # type: ignore[arg-type]
+
+    coding.write(ctx, conn, b.rows, summary)
 
     files: dict[str, str] = {}
     for i, row in b.rows("documents.jsonl"):

@@ -15,6 +15,7 @@ Dates: every date must be ISO 8601; one later than the import is clamped to the 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ class Context:
     listed: set[str] = field(default_factory=set)  # bundle members
     recording: bool = True  # the validation pass records ids; the write pass only checks them
     clamped: int = 0
+    codebook: dict[str, Any] = field(default_factory=dict)  # name -> CodingField (receiver's)
 
     def fail(self, member: str, line: int, fld: str, message: str) -> BundleError:
         return BundleError(f"{member} line {line}: field {fld!r}: {message}", path=self.path)
@@ -78,6 +80,16 @@ class _Row:
         if not isinstance(v, int) or isinstance(v, bool):
             raise self.fail(fld, f"must be an integer, not {_short(v)}")
         return v
+
+    def number(self, fld: str, lo: float | None = None, hi: float | None = None) -> float | None:
+        v = self.row.get(fld)
+        if v is None:
+            return None
+        if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+            raise self.fail(fld, f"must be a number, not {_short(v)}")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise self.fail(fld, f"{_short(v)} is outside [{lo}, {hi}]")
+        return float(v)
 
     def one_of(self, fld: str, allowed: tuple[str, ...], default: str | None = None) -> str:
         v = self.row.get(fld, default)

@@ -477,3 +477,13 @@ def m013_screen_sampling(db: sqlite_utils.Database) -> None:
     )
     for table in ("sample_phases", "sample_order"):
         _append_only(db, table)
+
+
+@migration
+def m012_coding_bundle_runs(db: sqlite_utils.Database) -> None:
+    """Suggestion runs travel in bundles as provenance: coding_runs.group_name (NULL = this
+    workspace's own run, else the group whose bundle brought it) and coding_runs.origin
+    (``<group>/run/<id>``: a re-import finds the run it already has)."""
+    db.execute("ALTER TABLE coding_runs ADD COLUMN group_name TEXT")
+    db.execute("ALTER TABLE coding_runs ADD COLUMN origin TEXT")
+    db.execute("CREATE INDEX coding_runs_origin ON coding_runs(origin)")
