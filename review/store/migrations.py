@@ -451,6 +451,16 @@ def m011_screen_documents_record(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m012_coding_bundle_runs(db: sqlite_utils.Database) -> None:
+    """Suggestion runs travel in bundles as provenance: coding_runs.group_name (NULL = this
+    workspace's own run, else the group whose bundle brought it) and coding_runs.origin
+    (``<group>/run/<id>``: a re-import finds the run it already has)."""
+    db.execute("ALTER TABLE coding_runs ADD COLUMN group_name TEXT")
+    db.execute("ALTER TABLE coding_runs ADD COLUMN origin TEXT")
+    db.execute("CREATE INDEX coding_runs_origin ON coding_runs(origin)")
+
+
+@migration
 def m013_screen_sampling(db: sqlite_utils.Database) -> None:
     """The random-sample phase of the stopping rule (Callaghan & Müller-Hansen 2020, issue 15):
     sample_phases logs when a stage (per reviewer; NULL = the whole team) left ranked screening,
@@ -477,13 +487,3 @@ def m013_screen_sampling(db: sqlite_utils.Database) -> None:
     )
     for table in ("sample_phases", "sample_order"):
         _append_only(db, table)
-
-
-@migration
-def m012_coding_bundle_runs(db: sqlite_utils.Database) -> None:
-    """Suggestion runs travel in bundles as provenance: coding_runs.group_name (NULL = this
-    workspace's own run, else the group whose bundle brought it) and coding_runs.origin
-    (``<group>/run/<id>``: a re-import finds the run it already has)."""
-    db.execute("ALTER TABLE coding_runs ADD COLUMN group_name TEXT")
-    db.execute("ALTER TABLE coding_runs ADD COLUMN origin TEXT")
-    db.execute("CREATE INDEX coding_runs_origin ON coding_runs(origin)")
