@@ -7,8 +7,19 @@ order, and the app's stop point on a replayed labelled set equals ``review simul
 
 from __future__ import annotations
 
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
 from review import status
+from review.harvest.files.importer import import_files
 from review.models import Record
+from review.screen import sampling
+from review.screen.queue import next_work
+from review.screen.simulate import stop_by_sampling
+from review.screen.stopping import stopping_status
 from review.store.decisions import record_decision
 from review.store.records import add_records, finish_search, start_search
 
@@ -40,3 +51,70 @@ def test_status_does_not_stop_on_ranked_screening_alone(ws):
     assert not st["should_stop"], st
     assert st["rule"] == "cmh" and st["phase"] == "ranked", st
     assert st["sample_drawn"] == 0 and st["consecutive_irrelevant"] == 240
+
+
+NSAIDS = Path(__file__).parent / "data" / "screening" / "Cohen_2006_NSAIDS.csv"
+
+
+def _ranked_csv(tmp_path: Path, seed: int) -> tuple[Path, list[int]]:
+    """The NSAIDS fixture re-ordered by a noisy relevance score (relevant records mostly first,
+    some late): importing it and screening in 'oldest' order replays an imperfect ranking.
+    Returns the CSV and its labels (label_included) in the new order."""
+    rows = list(csv.DictReader(NSAIDS.open(encoding="utf-8", newline="")))
+    rng = random.Random(seed)
+    rows.sort(key=lambda r: -(int(r["label_included"]) + 1.2 * rng.random()))
+    out = tmp_path / f"nsaids-ranked-{seed}.csv"
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return out, [int(r["label_included"]) for r in rows]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_replay_through_the_workspace_matches_simulate(ws, tmp_path, seed):
+    """Import a labelled CSV, decide every record the queue serves (the library path the app
+    uses), and check after each decision: never a stop in the ranked phase; the phase starts
+    where simulate's trigger fires; the stop point and recall equal ``stop_by_sampling`` on the
+    same ranked prefix, the same urn and the same seed."""
+    path, labels = _ranked_csv(tmp_path, seed)
+    import_files(ws, [path])
+    wid_of = {
+        int(r[1]): r[0] for r in ws.db.execute("SELECT work_id, source_record_id FROM records")
+    }
+    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    label_of = {wid_of[int(r["record_id"])]: int(r["label_included"]) for r in rows}
+    assert sorted(label_of) == list(range(1, len(rows) + 1))  # work i = row i of the CSV
+    served: list[int] = []
+    stop = None
+    while stop is None:
+        w = next_work(ws, STAGE, "ana", order="oldest", seed=seed)
+        assert w is not None, "the rule never stopped"
+        served.append(w)
+        _decide(ws, [w], "include" if label_of[w] else "exclude")
+        st = stopping_status(ws, STAGE, "ana", log=False)
+        if st["phase"] == "ranked":
+            assert not st["should_stop"], (len(served), st)
+        elif st["should_stop"]:
+            stop = st
+    phase = sampling.current_phase(ws, STAGE, "ana")
+    assert phase is not None and phase.seed == seed and phase.urn == len(rows) - phase.n_screened
+    t = phase.n_screened
+    # simulate on the same ranked prefix, then the records left in id (= index) order
+    order = [w - 1 for w in served[:t]] + sorted(
+        set(range(len(rows))) - {w - 1 for w in served[:t]}
+    )
+    expected_stop, expected_recall = stop_by_sampling(labels, order, 0, seed=seed)
+    found = sum(label_of[w] for w in served)
+    assert (len(served), found / sum(labels)) == (expected_stop, pytest.approx(expected_recall))
+    assert stop["sample_drawn"] == len(served) - t and stop["sample_relevant"] == found - phase.r_al
+    # the trigger fired where simulate's does: the first run of 50 irrelevant in a row
+    run = 0
+    for i, w in enumerate(served):
+        run = 0 if label_of[w] else run + 1
+        if run >= sampling.trigger_size(len(rows)):
+            assert t == i + 1
+            break
+    print(
+        f"seed {seed}: phase at {t}, stop at {len(served)} of {len(rows)}, recall {found}/{sum(labels)}"
+    )
