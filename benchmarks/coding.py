@@ -10,6 +10,14 @@ case-insensitive, a plural -s/-es tolerated). Peers' figures quoted from issue 1
 others on 117 works): keyword matching 0.67 macro-F1, BERTopic zero-shot topic modelling 0.32.
 
     .venv/bin/python benchmarks/coding.py [--workspace /tmp/review-bench-coding.db] [--tune]
+        [--gold FILE [--gold FILE2 --combine union|intersection]] [--heldout FILE]
+
+``--gold`` (default: the 53-work sample, coder 1) is the sample split into halves; given twice
+(two coders of the same works) it prints Cohen's kappa per option and coder 2's F1 against coder
+1 (a ceiling), and scores against the union (or intersection) of their codes. ``--heldout``
+files hold works never used to choose anything (tests/data/coding/sadc_challenges_heldout.csv:
+64 more works, coder 2): they are scored as a whole and pooled with --gold as "all". Every
+macro-F1 comes with a 95% bootstrap interval over works.
 
 The workspace is built once (the demo's steps: import, add-web, dedup) and its sentence
 embeddings are cached in it; re-runs embed nothing. ``--tune`` prints the threshold search on
@@ -58,9 +66,40 @@ def build(path: Path) -> Workspace:
     return ws
 
 
-def gold(ws: Workspace) -> list[dict[str, object]]:
+def read_codes(path: Path) -> dict[str, dict[str, str]]:
+    """{key: row} of a hand-coded CSV (tests/data/coding/README.md gives the columns)."""
+    with path.open(encoding="utf-8") as fh:
+        return {r["key"]: r for r in csv.DictReader(fh)}
+
+
+def combine(files: list[dict[str, dict[str, str]]], how: str = "union") -> list[dict[str, str]]:
+    """The same works coded by several coders, one row per work: an option is yes when any
+    (``union``) or every (``intersection``) coder coded it yes."""
+    keys = list(files[0])
+    for f in files[1:]:
+        if set(f) != set(keys):
+            raise SystemExit("coders' files hold different works")
     out = []
-    for g in csv.DictReader(GOLD.open(encoding="utf-8")):
+    for k in keys:
+        row = dict(files[0][k])
+        for col in row:
+            vals = [f[k][col] for f in files]
+            if col not in META and set(vals) <= {"0", "1"}:
+                agg = any if how == "union" else all
+                row[col] = "1" if agg(v == "1" for v in vals) else "0"
+        out.append(row)
+    return out
+
+
+META = {"key", "source", "title", "read"}
+
+
+def gold(
+    ws: Workspace, paths: list[Path] | None = None, how: str = "union"
+) -> list[dict[str, object]]:
+    rows = combine([read_codes(p) for p in (paths or [GOLD])], how)
+    out = []
+    for g in rows:
         k = g["key"]
         if k.startswith("doi:"):
             sql, arg = (
@@ -75,11 +114,55 @@ def gold(ws: Workspace) -> list[dict[str, object]]:
         else:
             sql, arg = "SELECT work_id FROM documents WHERE original_name = ?", k[5:]
         row = ws.db.execute(sql, [arg]).fetchone()
+        if row is None:
+            raise SystemExit(f"{k}: not in the workspace")
         wid = row[0]
         merged = ws.db.execute("SELECT merged_into FROM works WHERE id = ?", [wid]).fetchone()[0]
         half = "A" if int(hashlib.sha1(k.encode()).hexdigest(), 16) % 2 == 0 else "B"
         out.append({**g, "wid": merged or wid, "half": half})
     return out
+
+
+def coders(paths: list[Path], codes: tuple[str, ...]) -> None:
+    """Agreement between two coders of the same works: Cohen's kappa per option (the
+    project's own, review.share.agreement) and the second coder's F1 against the first -- the
+    ceiling a machine can be expected to reach against either."""
+    from review.share.agreement import cohen_kappa
+
+    a, b = read_codes(paths[0]), read_codes(paths[1])
+    keys = [k for k in a if k in b]
+    print(f"coders: {paths[0].name} vs {paths[1].name}, {len(keys)} works in common")
+    print("| | " + " | ".join(codes) + " | macro |")
+    print("|---" * (len(codes) + 2) + "|")
+    kap = {c: cohen_kappa([a[k][c] for k in keys], [b[k][c] for k in keys]) or 0.0 for c in codes}
+    f = {c: f1([a[k][c] == "1" for k in keys], [b[k][c] == "1" for k in keys]) for c in codes}
+    yes = {
+        c: f"{sum(a[k][c] == '1' for k in keys)}/{sum(b[k][c] == '1' for k in keys)}" for c in codes
+    }
+    print(
+        "| Cohen's kappa | "
+        + " | ".join(f"{kap[c]:.2f}" for c in codes)
+        + f" | {sum(kap.values()) / len(codes):.2f} |"
+    )
+    print(
+        "| F1, coder 2 vs coder 1 | "
+        + " | ".join(f"{f[c]:.2f}" for c in codes)
+        + f" | **{sum(f.values()) / len(codes):.2f}** |"
+    )
+    print("| yes (coder 1 / coder 2) | " + " | ".join(yes[c] for c in codes) + " | |")
+
+
+def bootstrap(
+    g: list[dict[str, object]], pred: dict[int, set[str]], codes: tuple[str, ...], n: int = 2000
+) -> tuple[float, float]:
+    """95% percentile interval of macro-F1 over works resampled with replacement (seed 0)."""
+    import random
+
+    rng = random.Random(0)
+    vals = sorted(
+        scores([g[rng.randrange(len(g))] for _ in g], pred, codes)["macro"] for _ in range(n)
+    )
+    return vals[int(0.025 * n)], vals[int(0.975 * n) - 1]
 
 
 def phrases(description: str) -> list[str]:
@@ -256,6 +339,23 @@ def main() -> None:
         action="store_true",
         help="confirm half A's gold codes in a copy of the workspace, then score half B",
     )
+    ap.add_argument(
+        "--gold",
+        type=Path,
+        action="append",
+        help="hand-coded CSV of the sample split into halves A/B (default: the 53-work sample,"
+        " coder 1); give it twice for two coders of the same works: kappa per option is"
+        " printed and their codes are combined by --combine",
+    )
+    ap.add_argument("--combine", choices=("union", "intersection"), default="union")
+    ap.add_argument(
+        "--heldout",
+        type=Path,
+        action="append",
+        default=[],
+        help="hand-coded CSV of works never used to choose anything: scored as a whole, and"
+        " pooled with --gold as 'all'",
+    )
     a = ap.parse_args()
     if a.seed_threshold:
         seed_threshold(a.shared)
@@ -265,11 +365,14 @@ def main() -> None:
     ws = build(a.workspace)
     f = ws.require_protocol().coding_field("challenges")
     assert f is not None
-    g = gold(ws)
+    g = gold(ws, a.gold, a.combine)
+    held = [x for path in a.heldout for x in gold(ws, [path])]
+    if {x["key"] for x in held} & {x["key"] for x in g}:
+        raise SystemExit("a held-out work is also in --gold")
     t0 = time.perf_counter()
     r = suggest(ws, "challenges", "all")
     secs = time.perf_counter() - t0
-    ids = [int(x["wid"]) for x in g]  # type: ignore[call-overload]
+    ids = [int(str(x["wid"])) for x in g + held]
     sugg = latest(ws, ids, "challenges")
     sims = {(wid, s["value"]): s["score"] for (wid, _), rows in sugg.items() for s in rows}
     ours = {wid: {c for c in f.codes if sims.get((wid, c), 0) >= 0.5} for wid in ids}
@@ -279,21 +382,33 @@ def main() -> None:
         f"review suggest run {r.run_id} ({r.method}, {len(r.scope.work_ids)} works, {r.embedded} new"
         f" sentences embedded, {secs:.1f} s); similarity threshold {SIMILARITY_THRESHOLD}"
     )
+    names = " + ".join(p.name for p in (a.gold or [GOLD]))
+    how = f" ({a.combine} of the coders)" if a.gold and len(a.gold) > 1 else ""
     print(
-        f"gold: {len(g)} works ({sum(x['half'] == 'A' for x in g)} in half A, {sum(x['half'] == 'B' for x in g)} in half B)"
+        f"gold: {names}{how}: {len(g)} works ({sum(x['half'] == 'A' for x in g)} in half A,"
+        f" {sum(x['half'] == 'B' for x in g)} in half B)"
+        + (f"; held out: {', '.join(p.name for p in a.heldout)}: {len(held)} works" if held else "")
     )
-    print("| method | " + " | ".join(codes) + " | macro-F1 |")
-    print("|---" * (len(codes) + 2) + "|")
-    for half, name in (
-        ("B", "half B (held out)"),
-        ("A", "half A (threshold chosen here)"),
-        (None, "all 53"),
-    ):
-        sel = [x for x in g if half is None or x["half"] == half]
-        print(row(f"review suggest, zero-shot — {name}", scores(sel, ours, codes), codes))
-        print(row(f"keyword matching — {name}", scores(sel, kw, codes), codes))
+    if a.gold and len(a.gold) == 2:
+        coders(a.gold, codes)
+    print("| method | " + " | ".join(codes) + " | macro-F1 | 95% CI (bootstrap) |")
+    print("|---" * (len(codes) + 3) + "|")
+    sets: list[tuple[list[dict[str, object]], str]] = []
+    if held:
+        sets += [(held, f"held out ({len(held)})"), (g + held, f"all {len(g) + len(held)}")]
+    sets += [
+        ([x for x in g if x["half"] == "B"], "half B (held out)"),
+        ([x for x in g if x["half"] == "A"], "half A (threshold chosen here)"),
+        (g, f"all {len(g)} of --gold"),
+    ]
+    for sel, name in sets:
+        for method, pred in (("review suggest, zero-shot", ours), ("keyword matching", kw)):
+            lo, hi = bootstrap(sel, pred, codes)
+            print(
+                row(f"{method} — {name}", scores(sel, pred, codes), codes) + f" {lo:.2f}–{hi:.2f} |"
+            )
     for k, v in PEERS.items():
-        print(f"| {k} | " + " | ".join("–" for _ in codes) + f" | {v:.2f} |")
+        print(f"| {k} | " + " | ".join("–" for _ in codes) + f" | {v:.2f} | |")
     if a.few_shot:
         few_shot(a.workspace, g, codes)
     if a.tune:
