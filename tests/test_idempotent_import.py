@@ -264,3 +264,22 @@ def test_two_different_titles_under_one_accession_number_go_to_review_not_merge(
     deduplicate(ws)
     active = ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0]
     assert active == 2
+
+
+def test_content_hash_is_of_the_text_the_reader_decoded_not_a_second_read(tmp_path):
+    """The import's content hash comes from the text parse_file already read and decoded: the
+    file is not read again (it may be gone or changed by then), and a re-encoded CRLF copy with a
+    BOM still hashes the same."""
+    from review.harvest.files import parse_file
+    from review.harvest.files.idempotency import content_sha256
+
+    path = _write(tmp_path, "export.ris", RIS_NO_IDS)
+    parsed = parse_file(path)
+    same = tmp_path / "copy.ris"
+    same.write_bytes(b"\xef\xbb\xbf" + RIS_NO_IDS.replace("\n", "\r\n").encode("cp1252"))
+    expected = content_sha256(parse_file(same))
+    path.unlink()  # read once, at parse time
+    assert content_sha256(parsed) == expected
+    path.write_text(CSV_NO_IDS, encoding="utf-8")  # another file under the same name
+    assert content_sha256(parsed) == expected
+    assert content_sha256(parse_file(path)) != expected

@@ -17,6 +17,7 @@ from ...models import Record
 from ..formats import FILE_FORMATS
 from . import bibtex, csvfmt, endnote, jsonfmt, medline, reflist, ris, xlsx
 from .encoding import read_text_checked
+from .idempotency import text_sha256
 
 FORMATS: tuple[str, ...] = FILE_FORMATS
 _EXTENSIONS = {
@@ -46,6 +47,7 @@ class ParsedFile:
     encoding: str
     records: list[Record] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # mixed encodings, ragged rows, ...
+    text_sha256: str = ""  # idempotency.text_sha256 of the decoded text (not for workbooks)
 
 
 def detect(path: str | Path, text: str) -> str:
@@ -119,7 +121,7 @@ def parse_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     else:
         records, kind = jsonfmt.read(text, name)
         source = _SOURCES.get(kind)
-    return ParsedFile(p, kind, source or p.name, enc, records, warnings)
+    return ParsedFile(p, kind, source or p.name, enc, records, warnings, text_sha256(text))
 
 
 def read_file(path: str | Path, fmt: str | None = None) -> list[Record]:

@@ -6,23 +6,29 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from typing import TYPE_CHECKING
 
-from ...store.records import StoreResult
-from . import ParsedFile
-from .encoding import read_text
+if TYPE_CHECKING:  # parse_file imports text_sha256 from here
+    from ...store.records import StoreResult
+    from . import ParsedFile
+
+
+def text_sha256(text: str) -> str:
+    """Hash of a file's normalised text: decoded, without BOM, LF line ends, no trailing
+    blanks, NFC. ``parse_file`` takes it of the text it decoded, so a file is read once."""
+    text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
+    payload = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def content_sha256(parsed: ParsedFile) -> str:
-    """Hash of the file's normalised text: decoded, without BOM, LF line ends, no trailing
-    blanks, NFC. A renamed, re-encoded or CRLF copy has the same hash; workbooks hash their
-    rows' raw payloads (zip bytes change on every save)."""
+    """The file's content hash: ``text_sha256`` of its text (taken when it was parsed), so a
+    renamed, re-encoded or CRLF copy has the same hash; workbooks hash their rows' raw payloads
+    (zip bytes change on every save)."""
     if parsed.encoding == "xlsx":
         payload = json.dumps([r.raw for r in parsed.records], ensure_ascii=False, default=str)
-    else:
-        text, _ = read_text(parsed.path)
-        text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
-        payload = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return parsed.text_sha256
 
 
 def _listing(items: list[str], limit: int = 10) -> str:
