@@ -156,3 +156,17 @@ def test_only_deflate_or_stored_members(groups):  # noqa: F811
     with pytest.raises(BundleError, match="records.jsonl.*compression method 14"):
         import_bundle(maputo, bad)
     assert snapshot(maputo) == before
+
+
+def test_bundles_and_the_file_store_hash_files_with_one_function(tmp_path):
+    """A bundle's sha256 and a stored PDF's sha256 come from one function (harvest.documents),
+    streamed in chunks: the digest of a file longer than one chunk is the digest of its bytes."""
+    from review.harvest import documents
+    from review.share import safezip
+
+    data = bytes(range(256)) * 5000  # 1.28 MB: more than one 1 MiB chunk
+    path = tmp_path / "member.bin"
+    path.write_bytes(data)
+    want = hashlib.sha256(data).hexdigest()
+    assert safezip.sha256_file is documents.sha256_file
+    assert documents.sha256_file(path) == documents.sha256_file(str(path)) == want

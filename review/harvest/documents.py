@@ -45,9 +45,10 @@ def logged_batch(ws: Workspace, search_id: int, result: Any) -> Iterator[None]:
         )
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MiB chunks (the file store's names, bundles)."""
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_BUF), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import BundleError
+from ..harvest.documents import sha256_file as sha256_file  # one file hash (bundles use it)
 
 MiB = 1024**2
 MAX_MEMBERS = 200_000
@@ -237,11 +238,3 @@ class SafeZip:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
