@@ -27,6 +27,7 @@ SIZE = (150, 50)
 BIG = (
     "works", "decisions", "records", "notes", "tags", "retrieval", "work_countries",
     "documents", "document_pages", "merges", "searches", "embeddings", "dedup_candidates",
+    "sample_order", "sample_phases",
 )  # fmt: skip
 BUDGET = 30  # statements per key on the UI thread's connection (measured: see test output)
 SKIP = re.compile(r"^\s*(PRAGMA|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
@@ -239,3 +240,28 @@ def test_full_text_document_look_up_keeps_its_meaning(db):
             )
         )  # fmt: skip
         assert "SCAN documents" not in plan, plan
+
+
+async def test_random_sample_phase_per_key_path(db):
+    """In the stopping rule's random-sample phase the queue walks the urn's stored order: the
+    per-key path still reads only the work in hand through indexes (no scan of sample_order,
+    works or decisions), and the records shown are the urn's, in its order."""
+    from review.screen import sampling
+    from review.store import Workspace
+
+    with Workspace.open(db) as ws:
+        phase = sampling.start_phase(ws, "title-abstract", "ann", seed=4, trigger="explicit")
+        urn = sampling.urn_order(ws, phase.id)
+    app = ScreenApp(db, reviewer="ann", order="relevance")
+    async with app.run_test(size=SIZE) as pilot:
+        while app.current is None or not app.query_one(RecordView).header_text.plain:
+            await pilot.pause(0.01)
+        assert app.queue.phase_id == phase.id and app.current == urn[0]
+        shown = [app.current]
+        per_key = []
+        for k in [("i",), ("e", "1"), ("m",), ("u",), ("i",), ("i",)]:
+            per_key += await _drive(app, pilot, [k])
+            shown.append(app.current)
+        assert app.writes_done >= 5
+    assert shown == [urn[0], urn[1], urn[2], urn[3], urn[2], urn[3], urn[4]], (shown, urn[:5])
+    _check(db, per_key, "random sample")

@@ -26,6 +26,12 @@ ORDERS = ("relevance", "random", "oldest")
     help="Resolve works where reviewers disagree (--reviewer is the resolver).",
 )
 @click.option("--dedup", "dedup", is_flag=True, help="Decide uncertain duplicate pairs.")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Start the stopping rule's random-sample phase now (records in random order from here;"
+    " it also starts by itself after 5% of the records irrelevant in a row, at least 50).",
+)
 @reviewer_option
 @db_option
 def screen(
@@ -34,6 +40,7 @@ def screen(
     seed: int,
     conflicts: bool,
     dedup: bool,
+    sample: bool,
     reviewer: str,
     db_path: str,
 ) -> None:
@@ -53,6 +60,8 @@ def screen(
     i / e 1-9 / m records the resolver's decision, n adds a note, → skips.
     --dedup: uncertain duplicate pairs side by side; y duplicate (merge),
     n distinct, s skip, q quit.
+    --sample: the stopping rule's random-sample phase starts now (see README,
+    "When to stop"); the app says when it starts by itself.
     """
     if conflicts and dedup:
         raise click.UsageError("give at most one of --conflicts and --dedup")
@@ -68,7 +77,10 @@ def screen(
     else:
         from ..screen.tui.app import ScreenApp
 
-        ScreenApp(db_path, stage=stage, reviewer=reviewer, order=order, seed=seed).run()
+        app = ScreenApp(
+            db_path, stage=stage, reviewer=reviewer, order=order, seed=seed, sample=sample
+        )
+        app.run()
 
 
 @click.command()

@@ -7,6 +7,12 @@ and fails on a table scan): the decision is committed (or queued while another p
 the next record is picked from the in-memory order and rendered. Ranking, progress and the
 stopping estimate run in thread workers, each with its own SQLite connection; relevance ranking
 runs in a child process (``ranker.py``) so it never holds this process's GIL.
+
+Stopping (Callaghan & Müller-Hansen as published, ``sampling.py``): when the progress panel's
+estimate finds the trigger reached, the stage enters the random-sample phase; the app then serves
+the urn in its stored random order (rankings no longer replace it), says so in a notification and
+the sub-title, and the panel says how far the sample is from stopping. ``sample=True`` (`review
+screen --sample`) starts the phase at once.
 """
 
 from __future__ import annotations
@@ -66,8 +72,10 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         reviewer: str | None = None,
         order: str = "relevance",
         seed: int = 0,
+        sample: bool = False,
     ) -> None:
         from ...store import default_reviewer
+        from .. import sampling
 
         super().__init__(db_path)
         stages = self.proto.stages if self.proto else ("title-abstract", "full-text")
@@ -77,20 +85,35 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self.full_text = previous_stage(self.ws, self.stage) is not None
         done = screened_work_ids(self.ws, self.stage, self.reviewer)
         skip = not_retrieved_ids(self.ws) if self.full_text else set()
-        first = [w for w in eligible_work_ids(self.ws, self.stage) if w not in done]  # oldest first
-        self.queue = ScreenQueue(self.stage, self.reviewer, first, 0, skip)
+        if sample and sampling.current_phase(self.ws, self.stage, self.reviewer) is None:
+            sampling.start_phase(
+                self.ws, self.stage, self.reviewer, seed, trigger="explicit: review screen --sample"
+            )
+        phase = (
+            sampling.current_phase(self.ws, self.stage, self.reviewer)
+            if sampling.rule_of(self.ws) == "cmh"
+            else None
+        )
+        if phase is not None:  # the random-sample phase: the urn's stored order, not a ranking
+            first = [w for w in sampling.urn_order(self.ws, phase.id) if w not in done]
+        else:
+            first = [w for w in eligible_work_ids(self.ws, self.stage) if w not in done]  # oldest
+        self.queue = ScreenQueue(
+            self.stage, self.reviewer, first, 0, skip, phase.id if phase else None
+        )
         self.done: list[int] = screened_history(self.ws, self.stage, self.reviewer)
         self.pending: list[int] = []  # undone works, shown before the queue
         self.cursor: int | None = None  # index in self.done while browsing back
         self.jumped = False  # showing a search hit
         self.current: int | None = None
         self.since_rank = 0
-        self.ranker = RankProcess(start=order == "relevance")  # spawned before the app runs
+        # spawned before the app runs; none needed while the urn's random order is served
+        self.ranker = RankProcess(start=order == "relevance" and phase is None)
         self.ranked = 0  # rankings applied (tests and the benchmark wait on it)
         self._rank_busy = self._rank_dirty = False
         self.stop_delay = STOP_DELAY
         self.merges = MergeWatch.start(self.ws)
-        self.sub_title = f"{self.stage} · {self.reviewer}"
+        self.sub_title = f"{self.stage} · {self.reviewer}" + (" · random sample" if phase else "")
         # defaults < the protocol's [keys] < the user's $REVIEW_CONFIG / ~/.config/review/config.toml
         keys = keymap(
             self.proto.keys if self.proto else {}, self.proto.path if self.proto else None
@@ -104,8 +127,9 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
             with Vertical(id="left"):
                 yield RecordView(id="record")
                 yield ProgressPanel(
-                    self.db_path, self.stage, self.reviewer, self.stop_delay, id="progress"
-                )
+                    self.db_path, self.stage, self.reviewer, self.stop_delay, self.seed,
+                    self.queue.phase_id, id="progress",
+                )  # fmt: skip
             yield CriteriaPanel(id="criteria")
 
     def scroll_target(self) -> Widget | None:
@@ -122,8 +146,26 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         # of the collector's full passes, measured at 60-75 ms each at 100k works
         gc.freeze()
         self.refresh_progress()
-        if self.order != "oldest":
+        if self.order != "oldest" and self.queue.phase_id is None:
             self.request_rank()
+
+    def on_progress_panel_sample_started(self, msg: ProgressPanel.SampleStarted) -> None:
+        """The stopping rule's trigger was reached: serve the urn in its random order, and say so."""
+        if self.queue.phase_id == msg.phase_id:
+            return
+        self.queue.enter_sample(msg.phase_id, msg.urn)
+        self.sub_title = f"{self.stage} · {self.reviewer} · random sample"
+        st = msg.stopping
+        self.notify(
+            f"Random sampling starts: {st.get('trigger')} irrelevant in a row reached. Records now"
+            f" come in random order ({st.get('urn')} left in the urn); the stopping rule tests"
+            " recall on this random sample only, so screen them in the order shown.",
+            title="Stopping rule: random sample",
+            severity="warning",
+            timeout=20,
+        )
+        if self.cursor is None and not self.jumped and not self.pending:
+            self.show_frontier()
 
     def on_unmount(self) -> None:
         self.ranker.close()
@@ -248,7 +290,11 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
             )
         self.since_rank += 1
         self.refresh_progress()
-        if self.order != "oldest" and self.since_rank >= RERANK_EVERY:
+        if (
+            self.order != "oldest"
+            and self.queue.phase_id is None
+            and self.since_rank >= RERANK_EVERY
+        ):
             self.since_rank = 0
             self.request_rank()
 

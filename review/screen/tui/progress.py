@@ -6,6 +6,10 @@ their own connection, one at a time (requests made meanwhile collapse into one m
 keys never pile threads up beside the key path. The stopping estimate (it refits a model) waits
 for a pause in the reviewer's keys (``stop_delay`` seconds) and also runs one at a time. Each
 result redraws the panel and posts ``ProgressPanel.Updated`` for whoever wants to react.
+
+The estimate also runs the stopping rule's trigger (``stopping_status(start=True)``): when the
+stage enters the random-sample phase the panel reads the urn's stored order in the worker and
+posts ``ProgressPanel.SampleStarted`` once, so the app can switch its queue and say so.
 """
 
 from __future__ import annotations
@@ -37,17 +41,28 @@ class ProgressPanel(Vertical):
             super().__init__()
             self.counts, self.stopping = counts, stopping
 
+    class SampleStarted(Message):
+        """The stage is in the random-sample phase: ``urn`` is its stored random order."""
+
+        def __init__(self, phase_id: int, urn: list[int], stopping: dict[str, Any]):
+            super().__init__()
+            self.phase_id, self.urn, self.stopping = phase_id, urn, stopping
+
     def __init__(
         self,
         db_path: str | Path | None = None,
         stage: str = "",
         reviewer: str = "",
         stop_delay: float = 1.0,
+        seed: int = 0,
+        sample_phase: int | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.db_path = Path(db_path) if db_path is not None else None
         self.stage, self.reviewer, self.stop_delay = stage, reviewer, stop_delay
+        self.seed = seed  # the urn's shuffle seed if this panel's estimate starts the phase
+        self.sample_phase = sample_phase  # the phase the app already serves (None: ranked)
         self.counts: dict[str, Any] | None = None
         self.stopping: dict[str, Any] | None = None
         self._busy = self._dirty = False
@@ -111,7 +126,9 @@ class ProgressPanel(Vertical):
     def _estimate(self) -> None:
         assert self.db_path is not None
         stop: dict[str, Any] | None = None
+        urn: list[int] | None = None
         try:
+            from ..sampling import urn_order
             from ..stopping import stopping_status
         except ImportError:  # pragma: no cover - an optional dependency missing
             stopping_status = None  # type: ignore[assignment]
@@ -119,13 +136,25 @@ class ProgressPanel(Vertical):
             if stopping_status is not None:
                 ws = Workspace.open(self.db_path)
                 try:
-                    stop = stopping_status(ws, self.stage, reviewer=self.reviewer)
+                    stop = stopping_status(
+                        ws, self.stage, reviewer=self.reviewer, start=True, seed=self.seed
+                    )
+                    pid = stop.get("sample_phase_id")
+                    if pid is not None and pid != self.sample_phase:
+                        urn = urn_order(ws, pid)  # one range read of sample_order's key
                 except ReviewError as e:
                     stop = {"message": str(e)}
                 finally:
                     ws.close()
         finally:
+            if urn is not None and stop is not None:
+                self._post(self._sampling, (stop, urn))
             self._post(self._estimated, stop)
+
+    def _sampling(self, value: tuple[dict[str, Any], list[int]]) -> None:
+        stop, urn = value
+        self.sample_phase = stop["sample_phase_id"]
+        self.post_message(self.SampleStarted(stop["sample_phase_id"], urn, stop))
 
     def _post(self, fn: Any, value: Any) -> None:
         """Hand a worker's result to the UI thread (nothing to do once the app has stopped)."""
@@ -173,10 +202,13 @@ class ProgressPanel(Vertical):
         if stop:
             est = stop.get("est_relevant_remaining")
             rec = stop.get("estimated_recall")
+            phase = {"ranked": " · ranked phase", "sample": " · RANDOM SAMPLE phase"}.get(
+                stop.get("phase") or "", ""
+            )
             t.append(
                 f"\nest. relevant unseen {'-' if est is None else round(est, 1)}"
                 f" · recall {'-' if rec is None else f'{rec:.2f}'}"
-                f" · stop? {'yes' if stop.get('should_stop') else 'no'}"
+                f" · stop? {'yes' if stop.get('should_stop') else 'no'}{phase}"
             )
             if stop.get("message"):
                 t.append(f"\n{stop['message']}", style="italic")
