@@ -42,6 +42,27 @@ def test_config_path_and_missing_default(tmp_path: Path, monkeypatch: pytest.Mon
         user_keys()
 
 
+@pytest.mark.parametrize("xdg", [None, ""])
+def test_keys_and_config_file_share_one_config_directory(tmp_path, monkeypatch, xdg):
+    """Without $XDG_CONFIG_HOME (unset or empty) both the config file and the signing keys live
+    in ~/.config/review; with it, both live in $XDG_CONFIG_HOME/review (one lookup)."""
+    from review.share import keys
+
+    monkeypatch.delenv("REVIEW_CONFIG_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME")
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    home = tmp_path / "home" / ".config" / "review"
+    assert config_path() == home / "config.toml" and keys.config_dir() == home
+    monkeypatch.setenv("XDG_CONFIG_HOME", "~/xdg")  # expanded, like $REVIEW_CONFIG
+    assert keys.config_dir() == config_path().parent == tmp_path / "home" / "xdg" / "review"
+    monkeypatch.setenv("REVIEW_CONFIG_DIR", str(tmp_path / "keys-here"))  # keys only
+    assert keys.config_dir() == tmp_path / "keys-here"
+    assert config_path() == tmp_path / "home" / "xdg" / "review" / "config.toml"
+
+
 def test_user_config_wins_over_protocol(tmp_path: Path):
     cfg = write(tmp_path / "me.toml", '[keys]\ninclude = "o"\nundo = "ctrl+z"\n\n[other]\nx = 1\n')
     merged = keymap({"include": "y", "maybe": "z"}, "proto.toml", config=cfg)

@@ -20,13 +20,19 @@ ENV = "REVIEW_CONFIG"
 _KEY_RE = re.compile(r"^[^\s,]+(?:\s*,\s*[^\s,]+)*$")  # 'y', 'ctrl+y', 'left,h', '?'
 
 
+def user_config_dir() -> Path:
+    """The user's review directory: ``$XDG_CONFIG_HOME/review``, else ``~/.config/review``
+    (the config file here, the group signing keys in share/keys.py)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "review"
+
+
 def config_path() -> Path:
-    """``$REVIEW_CONFIG``, else ``$XDG_CONFIG_HOME/review/config.toml``, else ``~/.config/...``."""
+    """``$REVIEW_CONFIG``, else ``config.toml`` in ``user_config_dir()``."""
     env = os.environ.get(ENV)
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base).expanduser() / "review" / "config.toml"
+    return user_config_dir() / "config.toml"
 
 
 def load_config(path: str | Path | None = None) -> tuple[dict[str, Any], Path | None]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BundleError
+from ..screen.config import user_config_dir
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -39,11 +40,11 @@ _GROUP_FILE_RE = re.compile(r"^\w[\w .-]{0,63}$")
 
 
 def config_dir() -> Path:
+    """Where the keys live: ``$REVIEW_CONFIG_DIR``, else the user's review directory."""
     env = os.environ.get("REVIEW_CONFIG_DIR")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base).expanduser() / "review"
+    return user_config_dir()
 
 
 def key_paths(group: str) -> tuple[Path, Path]:
