@@ -4,6 +4,7 @@ whose stop points can be worked out by hand, and ELAS u4's settings as ASReview 
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
@@ -82,11 +83,17 @@ def test_target_method_on_a_perfect_ranking():
     n, rel = 3000, 300
     labels = [1 if i < rel else 0 for i in range(n)]
     stop = stoprules.target_method(labels, list(range(n)), seed=3)
-    # the sample holds 59 relevant of 300 (~590 records); the ranking then reads relevant
-    # records only, up to the last target record: at most all 300
-    assert stop.recall >= 59 / 300
-    assert stop.screened <= n
-    assert stop.recall == 1.0 or stop.screened < n
+    # the seeded random sample runs until it holds 59 relevant records (the target set); the
+    # perfect ranking then reads records 0, 1, ... up to the last target record t. Screened: the
+    # sample plus the ranked records 0..t it did not hold; found: exactly records 0..t.
+    pool = list(range(n))
+    random.Random(3 + 104729).shuffle(pool)
+    hits = [j for j, i in enumerate(pool) if labels[i]]
+    sample = pool[: hits[58] + 1]
+    t = max(i for i in sample if labels[i])
+    assert sum(labels[i] for i in sample) == 59 and 59 <= t < rel
+    assert stop == stoprules.Stop(len(set(sample) | set(range(t + 1))), (t + 1) / rel)
+    assert stop.screened < n and stop.recall < 1.0  # this seed's targets end before record 299
 
 
 def test_safe_stops_after_both_phases():
