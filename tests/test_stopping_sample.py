@@ -118,3 +118,93 @@ def test_replay_through_the_workspace_matches_simulate(ws, tmp_path, seed):
     print(
         f"seed {seed}: phase at {t}, stop at {len(served)} of {len(rows)}, recall {found}/{sum(labels)}"
     )
+
+
+def test_sample_phase_stops_when_the_test_rejects_and_says_how_far(ws):
+    """20 relevant, 50 irrelevant in a row (the trigger for 300 records): the queue enters the
+    sample phase; `review status` then stops exactly at the first draw where the hypergeometric
+    test rejects, and the "how many more" it gave at the start was that number."""
+    from review.screen.stopping import hypergeom_p
+    from review.status import format_summary
+
+    works = _works(ws, 300)
+    _decide(ws, works[:20], "include")
+    _decide(ws, works[20:70], "exclude")
+    assert status.summary(ws)["stopping"][STAGE]["phase"] == "ranked"
+    assert ws.db["sample_phases"].count == 0  # status only reads: no phase started by it
+    first = next_work(ws, STAGE, "ana", order="oldest", seed=5)
+    phase = sampling.current_phase(ws, STAGE, "ana")
+    assert phase is not None and (phase.urn, phase.r_al, phase.n_screened) == (230, 20, 70)
+    urn = sampling.urn_order(ws, phase.id)
+    assert first == urn[0] and sorted(urn) == works[70:]
+    expected = next(n for n in range(1, 231) if hypergeom_p(230, n, 0, 20, 20, 0.95) < 0.05)
+    st = status.summary(ws)["stopping"][STAGE]
+    assert st["phase"] == "sample" and st["sample_drawn"] == 0 and st["urn"] == 230
+    assert st["draws_to_stop"] == st["irrelevant_to_stop"] == expected
+    for i, w in enumerate(urn, 1):
+        _decide(ws, [w], "exclude")
+        st = stopping_status(ws, STAGE, "ana", log=None)
+        if st["should_stop"]:
+            break
+        assert st["draws_to_stop"] == expected - i
+    assert i == expected and st["sample_drawn"] == expected and st["sample_relevant"] == 0
+    assert st["p_value"] < 0.05 <= hypergeom_p(230, expected - 1, 0, 20, 20, 0.95)
+    logged = list(ws.db["stopping_log"].rows)
+    assert len(logged) == 1 and logged[0]["should_stop"] == 1  # the flip is logged once
+    text = format_summary(status.summary(ws))
+    assert "safe to stop: random sample" in text and "as published" in text, text
+
+
+def test_a_decision_out_of_order_counts_only_when_the_prefix_reaches_it(ws):
+    works = _works(ws, 120)
+    _decide(ws, works[:2], "include")
+    _decide(ws, works[2:52], "exclude")
+    next_work(ws, STAGE, "ana", order="oldest")
+    phase = sampling.current_phase(ws, STAGE, "ana")
+    urn = sampling.urn_order(ws, phase.id)
+    _decide(ws, [urn[3]], "include")  # a search hit, say: not yet part of the sample
+    st = stopping_status(ws, STAGE, "ana", log=False)
+    assert (st["sample_drawn"], st["sample_relevant"]) == (0, 0)
+    assert "1 decided out of order" in st["message"]
+    _decide(ws, urn[:3], "exclude")
+    st = stopping_status(ws, STAGE, "ana", log=False)
+    assert (st["sample_drawn"], st["sample_relevant"]) == (4, 1)
+    assert next_work(ws, STAGE, "ana") == urn[4]
+
+
+def test_protocol_stopping_key(tmp_path, protocol_path):
+    """[screening] stopping: "cmh" by default, "ranked" keeps the BUSCAR form; anything else is
+    refused naming the file and the key."""
+    from review import protocol
+    from review.errors import ProtocolError, ScreenError
+    from review.screen.queue import ScreenQueue
+    from review.store import init
+
+    text = protocol_path.read_text(encoding="utf-8")
+    assert protocol.loads(text).stopping == "cmh"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[screening]\n", '[screening]\nstopping = "knee"\n'), "utf-8")
+    with pytest.raises(ProtocolError) as e:
+        protocol.load(bad)
+    assert "screening.stopping" in str(e.value) and "bad.toml" in str(e.value)
+    ranked = protocol.loads(text.replace("[screening]\n", '[screening]\nstopping = "ranked"\n'))
+    ws = init(tmp_path / "ranked.db", ranked)
+    works = _works(ws, 300)
+    _decide(ws, works[:20], "include")
+    _decide(ws, works[20:260], "exclude")
+    st = status.summary(ws)["stopping"][STAGE]
+    assert st["rule"] == "ranked" and st["phase"] is None and st["should_stop"]  # p = 0.020
+    assert ScreenQueue.build(ws, STAGE, "ana", order="oldest").phase_id is None
+    with pytest.raises(ScreenError, match="ranked"):
+        sampling.start_phase(ws, STAGE, "ana")
+    assert ws.db["sample_phases"].count == 0
+    ws.close()
+
+
+def test_status_with_several_reviewers_is_the_teams(ws):
+    works = _works(ws, 100)
+    _decide(ws, works[:5], "include")
+    _decide(ws, works[5:10], "exclude", reviewer="bo")
+    st = status.summary(ws)["stopping"][STAGE]
+    assert st["reviewer"] is None and st["n_screened"] == 10
+    assert status.summary(ws)["stopping"][STAGE]["rule"] == "cmh"
