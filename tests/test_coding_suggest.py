@@ -34,7 +34,7 @@ def test_zero_shot_run_with_evidence_and_stated_threshold(db: Path) -> None:
     r = CliRunner().invoke(cli, ["suggest", "--db", str(db)])
     assert r.exit_code == 0, r.output
     assert "method zero-shot" in r.output
-    assert "yes when score >= 0.50" in r.output and "similarity >= 0.35" in r.output
+    assert "yes when score >= 0.50" in r.output and "similarity >= 0.36" in r.output
     ws = Workspace.open(db)
     run = ws.db.execute("SELECT * FROM coding_runs").fetchall()
     assert len(run) == 1
@@ -47,7 +47,7 @@ def test_zero_shot_run_with_evidence_and_stated_threshold(db: Path) -> None:
     )
     assert row["method"] == "zero-shot" and row["model"] == "all-MiniLM-L6-v2"
     assert "sentence-transformers" in json.loads(row["versions"])
-    assert json.loads(row["params"])["similarity_threshold"] == 0.35
+    assert json.loads(row["params"])["similarity_threshold"] == 0.36
     waste = work_of_page(ws, PAGES[0])
     rows = suggest_mod.latest(ws, [waste])
     ch = rows[(waste, "challenges")]

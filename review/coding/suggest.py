@@ -1,12 +1,16 @@
 """``review suggest``: per work and option a score in [0, 1], yes/no at a stated threshold, and
 the sentence that most supports it (with its page for PDFs).
 
-Zero-shot (no confirmed codes): the option's description is embedded (all-MiniLM-L6-v2), every
-sentence of the work too (title, abstract, full text of attached PDFs/pages; cached by content
-hash); the option's similarity is the best sentence's cosine similarity, and that sentence is
-the evidence. The score maps it through a logistic curve centred on ``SIMILARITY_THRESHOLD``:
-score >= 0.5 <=> similarity >= 0.35 (the threshold was chosen on one half of a hand-coded
-sample and measured on the other, see benchmarks/README.md).
+Zero-shot (no confirmed codes): the option's description is embedded (all-MiniLM-L6-v2), and so
+is each of its facets (the description split at top-level commas: "fragmented mandates", "weak
+coordination between agencies or levels of government", ...), and every sentence of the work
+(title, abstract, full text of attached PDFs/pages; all cached by content hash). A sentence's
+similarity to an option is the mean of its cosine similarity to the whole description and to
+the closest facet; the option's similarity is the mean of its ``TOP_K`` (2) best sentences, and
+the best sentence is the evidence. The score maps it through a logistic curve centred on
+``SIMILARITY_THRESHOLD``: score >= 0.5 <=> similarity >= 0.36. Rule and threshold were chosen
+on 53 hand-coded works (two coders, union) among rules statable without the sample, and
+measured on 64 other works never used for choosing (benchmarks/README.md, "Coding details").
 
 Few-shot: an option with at least ``MIN_EACH`` confirmed works coded yes and ``MIN_EACH`` coded
 no gets a logistic regression on [the option similarities, the work's mean sentence vector],
@@ -36,7 +40,12 @@ from .scope import Scope, select
 from .store import confirmed
 from .text import MAX_SENTENCES, Sentence, sentences
 
-SIMILARITY_THRESHOLD = 0.35
+SIMILARITY_THRESHOLD = 0.36
+TOP_K = 2
+RULE = (
+    "mean of the 2 best sentences; a sentence scores the mean of its cosine similarity to the"
+    " option's description and to its closest facet (description split at top-level commas)"
+)
 TEMPERATURE = 0.05
 MIN_EACH = 3
 BLEND_PRIOR = 20
@@ -82,11 +91,28 @@ def option_key(text: str) -> str:
     return text_hash(f"coding option\n{text}")
 
 
+def facets(description: str) -> list[str]:
+    """The description split at commas/semicolons outside parentheses."""
+    out, depth, cur = [], 0, ""
+    for ch in description:
+        depth += (ch == "(") - (ch == ")")
+        if ch in ",;" and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return [x for x in [*out, cur.strip()] if x]
+
+
 @dataclass
 class _WorkVectors:
     sents: list[Sentence]
-    sims: np.ndarray  # sentences x options
+    sims: np.ndarray  # sentences x options: mean of description and closest-facet similarity
     mean: np.ndarray
+
+    def option_sims(self) -> np.ndarray:
+        """Per option, the mean of its ``TOP_K`` best sentences."""
+        return np.asarray(np.sort(self.sims, axis=0)[::-1][:TOP_K].mean(axis=0))
 
 
 def _vectors(
@@ -100,8 +126,13 @@ def _vectors(
     sents = sentences(ws, work_ids)
     items = [(sentence_key(s.text), s.text) for ss in sents.values() for s in ss]
     descs = [f.description(c) for c in f.codes]
-    mat = embed(ws, items + [(option_key(d), d) for d in descs], model, encoder, progress)
-    opt = mat[len(items) :]
+    facs = [facets(d) or [d] for d in descs]
+    opts = descs + [x for fs in facs for x in fs]
+    mat = embed(ws, items + [(option_key(d), d) for d in opts], model, encoder, progress)
+    opt = mat[len(items) : len(items) + len(descs)]
+    fac = mat[len(items) + len(descs) :]
+    ends = np.cumsum([len(fs) for fs in facs])
+    spans = list(zip(ends - [len(fs) for fs in facs], ends, strict=True))
     out: dict[int, _WorkVectors] = {}
     i = 0
     for wid in work_ids:
@@ -109,7 +140,8 @@ def _vectors(
         v = mat[i : i + len(ss)]
         i += len(ss)
         if ss:
-            out[wid] = _WorkVectors(ss, v @ opt.T, v.mean(axis=0))
+            closest = np.stack([(v @ fac[a:b].T).max(axis=1) for a, b in spans], axis=1)
+            out[wid] = _WorkVectors(ss, (v @ opt.T + closest) / 2, v.mean(axis=0))
     return out
 
 
@@ -133,7 +165,7 @@ def _few_shot(
 
 
 def _features(v: _WorkVectors) -> np.ndarray:
-    return np.concatenate([v.sims.max(axis=0), v.mean])
+    return np.concatenate([v.option_sims(), v.mean])
 
 
 def _choice(
@@ -152,12 +184,13 @@ def _choice(
     out: list[Suggestion] = []
     for wid in ids:
         v = vecs.get(wid)
+        option_sims = v.option_sims() if v is not None else None
         for j, c in enumerate(f.codes):
-            if v is None:
+            if v is None or option_sims is None:
                 out.append(Suggestion(wid, f.name, c, 0.0, False, None, None))
                 continue
             best = int(np.argmax(v.sims[:, j]))
-            sim = float(v.sims[best, j])
+            sim = float(option_sims[j])
             score = zero_shot_score(sim)
             if c in models:
                 lr, n = models[c]
@@ -269,9 +302,11 @@ def suggest(
     method = "few-shot" if few else "zero-shot"
     params = {
         "similarity_threshold": SIMILARITY_THRESHOLD, "temperature": TEMPERATURE,
+        "rule": RULE, "top_k": TOP_K,
         "score_threshold": 0.5, "max_sentences": MAX_SENTENCES, "min_each": MIN_EACH,
         "blend_prior": BLEND_PRIOR, "few_shot": few, "scope": scope.description,
         "options": {f.name: {c: option_key(f.description(c)) for c in f.codes} for f in fields},
+        "facets": {f.name: {c: facets(f.description(c)) for c in f.codes} for f in fields},
     }  # fmt: skip
     seconds = time.perf_counter() - t0
     run_id = log_run(ws, sugg, method, field_name, scope, params, seconds, few, model)

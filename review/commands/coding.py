@@ -53,7 +53,7 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
     Every run is logged with its model, parameters and versions; nothing is
     overwritten (the latest run covering a work is shown).
     """
-    from ..coding.suggest import SIMILARITY_THRESHOLD
+    from ..coding.suggest import RULE, SIMILARITY_THRESHOLD
     from ..coding.suggest import suggest as run
 
     ws = open_ws(db_path)
@@ -80,8 +80,8 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
     n = len(r.scope.work_ids)
     click.echo(f"Suggestion run {r.run_id}: {r.scope.description}, method {r.method}")
     click.echo(
-        f"  yes when score >= {r.threshold:.2f} (zero-shot: cosine similarity >= "
-        f"{SIMILARITY_THRESHOLD:.2f} between the option's description and the work's best sentence)"
+        f"  yes when score >= {r.threshold:.2f} (zero-shot: similarity >= "
+        f"{SIMILARITY_THRESHOLD:.2f}, the {RULE})"
     )
     if r.few_shot:
         learnt = ", ".join(f"{k} ({v} confirmed works)" for k, v in sorted(r.few_shot.items()))
