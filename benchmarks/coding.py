@@ -409,7 +409,11 @@ def main() -> None:
     print("|---" * (len(codes) + 3) + "|")
     sets: list[tuple[list[dict[str, object]], str]] = []
     if held:
-        sets += [(held, f"held out ({len(held)})"), (g + held, f"all {len(g) + len(held)}")]
+        sets += [(held, f"held out ({len(held)})")]
+        for src in ("undp", "academic"):
+            part = [x for x in held if x["source"] == src]
+            sets += [(part, f"held out, {src} ({len(part)})")] if part else []
+        sets += [(g + held, f"all {len(g) + len(held)}")]
     sets += [
         ([x for x in g if x["half"] == "B"], "half B"),
         ([x for x in g if x["half"] == "A"], "half A"),
@@ -421,6 +425,14 @@ def main() -> None:
             print(
                 row(f"{method} — {name}", scores(sel, pred, codes), codes) + f" {lo:.2f}–{hi:.2f} |"
             )
+    if held:
+        pr = []
+        for c in codes:
+            y = [x[c] == "1" for x in held]
+            p = [c in ours.get(int(str(x["wid"])), set()) for x in held]
+            tp = sum(a and b for a, b in zip(y, p, strict=True))
+            pr.append(f"{c} {tp}/{sum(p)} suggested right, {tp}/{sum(y)} found")
+        print("held out, review suggest per option: " + "; ".join(pr))
     for k, v in PEERS.items():
         print(f"| {k} | " + " | ".join("–" for _ in codes) + f" | {v:.2f} | |")
     if a.few_shot:
