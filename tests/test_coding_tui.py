@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,12 @@ def db(tmp_path: Path) -> Path:
     log_run(ws, sugg, "zero-shot", "challenges", select(ws, "all"), {"test": True})
     ws.close()
     return tmp_path / "code.db"
+
+
+async def settle(app: CodingApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let the database workers (the text, the confirmed works) finish and their results show."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def form_text(app: CodingApp) -> str:
@@ -84,7 +92,7 @@ async def test_evidence_is_highlighted(db: Path) -> None:
         page = work_of_page(app.ws, PAGES[0])
         app.pos = app.works.index(page)
         app.show_work()
-        await pilot.pause()
+        await settle(app, pilot)
         body = app.query_one("#text-body").content  # type: ignore[union-attr]
         assert "◀ environmental" in body.plain
         hit = [s for s in body.spans if "yellow" in str(s.style)]
@@ -139,6 +147,80 @@ async def test_code_twenty_works_keyboard_only_and_synthesis_follows(
     assert before.n_codes != after.n_codes
     assert "20 confirmed by a reviewer" in (tmp_path / "after" / "report.html").read_text("utf-8")
     ws.close()
+    # what a reviewer sees from the commands: the 20 works in `review codes --status confirmed`
+    # (the option pressed changed each suggestion) and in `review synthesis`'s summary line
+    from click.testing import CliRunner
+
+    from review.cli import cli
+
+    out = tmp_path / "confirmed.csv"
+    r = CliRunner().invoke(
+        cli, ["codes", "--status", "confirmed", "--field", "challenges", "-o", str(out), "--db", str(db)]
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {x["reviewer"] for x in rows} == {"ana"}  # works confirmed with no option have no row
+    ids = select(Workspace.open(db), "all").work_ids
+    for i, wid in enumerate(ids[:20]):
+        suggested = {OPTS[i % 5], "economic"}
+        pressed = OPTS[i % 5]  # key i % 5 + 1 toggled it off again
+        want = suggested ^ {pressed}
+        got = {x["value"] for x in rows if x["work_id"] == str(wid)}
+        assert got == want, (wid, got, want)
+    r = CliRunner().invoke(cli, ["synthesis", "-o", str(tmp_path / "cli"), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert (
+        f"({after.n_confirmed} confirmed by reviewers)" in r.output and "20 confirmed" in r.output
+    )
+
+
+TEXT_TABLES = re.compile(r"\b(FROM|JOIN)\s+(documents|document_pages)\b", re.I)
+
+
+async def test_confirm_and_text_read_off_the_ui_thread(db: Path) -> None:
+    """Enter finds the next unconfirmed work without one coding_log query per work it skips, and
+    the text (sentences of every page of a document) is read by a worker: the UI thread's
+    connection never reads documents or their pages."""
+    ws = Workspace.open(db)
+    ids = select(ws, "all").work_ids
+    for wid in ids[1:15]:  # ana already confirmed works 2-15
+        store.record(ws, wid, "challenges", "ana", ["economic"])
+    page = work_of_page(ws, PAGES[0])
+    ws.close()
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.work_id == ids[0]
+        seen: list[str] = []
+        app.ws.db.conn.set_trace_callback(seen.append)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.work_id == ids[15]  # the confirmed works were skipped, as before
+        reads = [q for q in seen if q.lstrip().upper().startswith("SELECT") and "coding_log" in q]
+        assert len(reads) <= 2, reads  # the shown work's codes, not one query per skipped work
+        assert not [q for q in seen if TEXT_TABLES.search(q)], "text read on the UI thread"
+        app.pos = app.works.index(page)
+        app.show_work()
+        await settle(app, pilot)
+        assert not [q for q in seen if TEXT_TABLES.search(q)], "text read on the UI thread"
+        assert "waste" in body_text(app).lower() and "◀ environmental" in body_text(app)
+        app.ws.db.conn.set_trace_callback(None)
+
+
+async def test_a_slow_text_never_replaces_the_next_works_text(db: Path) -> None:
+    """The text worker of a work the reviewer has already left must not show its text."""
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        first = body_text(app)
+        page = work_of_page(app.ws, PAGES[0])
+        app.pos = app.works.index(page)
+        app.show_work()  # its text is being read ...
+        app.pos = 0
+        app.show_work()  # ... and the reviewer moved on
+        await settle(app, pilot)
+        assert body_text(app) == first
+        assert "◀ environmental" not in body_text(app)
 
 
 async def test_conflicts_view_resolves_like_screening(db: Path) -> None:

@@ -184,6 +184,18 @@ def work_codes(ws: Workspace, work_id: int, reviewer: str) -> dict[str, Code]:
     return {k: v for k, v in out.items() if v.status != "retract"}
 
 
+def reviewer_progress(ws: Workspace, reviewer: str) -> tuple[set[int], set[int]]:
+    """(works where the reviewer confirmed some field, works whose every current code of the
+    reviewer is confirmed -- the coding app skips these when it moves on). One read of the log."""
+    codes: dict[int, list[Code]] = {}
+    for (wid, _, who), c in current(ws).items():
+        if who == reviewer:
+            codes.setdefault(wid, []).append(c)
+    some = {w for w, cs in codes.items() if any(c.status == "confirmed" for c in cs)}
+    every = {w for w, cs in codes.items() if all(c.status == "confirmed" for c in cs)}
+    return some, every
+
+
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 

@@ -6,6 +6,12 @@ Suggested codes are pre-ticked and marked "suggested" with their score, and thei
 sentences are highlighted in the text. Every toggle is written at once as a draft row of the
 append-only coding log (a crash loses nothing); Enter confirms every field of the work and moves
 to the next work not yet confirmed; ``u`` undoes the app's latest change (another log row).
+
+Database work off the UI thread (base.py's ``run_db`` workers): a work's text (every sentence of
+its attached PDFs and pages) is read and laid out by a worker while the form, from a few indexed
+reads, shows at once; the works the reviewer has confirmed are a set kept in memory (local
+changes at once; re-read from the log by a worker after each confirm and undo), so Enter finds the
+next work to code without one query per work it skips.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from textual.widgets import Static
 from ...coding import CodingError, store
 from ...coding import form as coding_form
 from ...coding.scope import select
-from ...coding.text import sentences
+from ...coding.text import Sentence, sentences
 from ...store import default_reviewer
 from .base import BASE_BINDINGS, ReviewApp
 from .widgets import PromptScreen
@@ -69,6 +75,9 @@ class TextPane(VerticalScroll, can_focus=False):
         meta = [f"work #{work['id']}", str(work.get("year") or "n.d."), work.get("venue") or ""]
         t.append("\n" + " · ".join(m for m in meta if m))
         head.update(t)
+        self.show_body(body)
+
+    def show_body(self, body: Text) -> None:
         self.query_one("#text-body", Static).update(body)
         self.scroll_home(animate=False)
 
@@ -128,6 +137,31 @@ class CodingForm(Static):
         return t
 
 
+def body(sents: list[Sentence], ev: dict[str, str]) -> Text:
+    """The text pane's body: abstract and full text by place, evidence sentences highlighted and
+    marked with their options (``ev``: sentence -> options); at most TEXT_LIMIT characters of
+    the rest. Pure: built in a worker."""
+    t = Text()
+    shown = 0
+    where = None
+    for s in sents[1:] if sents and sents[0].where == "title" else sents:
+        if s.place != where:
+            t.append(f"\n[{s.place}]\n", style="bold cyan")
+            where = s.place
+        if s.text in ev:
+            t.append(s.text, style="bold black on yellow")
+            t.append(f"  ◀ {ev[s.text]}", style="bold yellow")
+        elif shown < TEXT_LIMIT:
+            t.append(s.text)
+        else:
+            continue
+        shown += len(s.text)
+        t.append(" ")
+    if not sents:
+        t.append("(no abstract or full text: code from the title)", style="dim")
+    return t
+
+
 class CodingApp(ReviewApp):
     """``CodingApp(db_path, reviewer, stage, field)``: code the works in scope one by one."""
 
@@ -160,11 +194,8 @@ class CodingApp(ReviewApp):
             store.require_field(proto, field or "")
         self.scope = select(self.ws, stage)
         self.works: list[int] = list(self.scope.work_ids)
-        done = {
-            wid
-            for (wid, _, who), c in store.current(self.ws).items()
-            if who == self.reviewer and c.status == "confirmed"
-        }
+        done, self.skip = store.reviewer_progress(self.ws, self.reviewer)
+        self._stamp = 0  # counts this app's changes: a worker's older view of the log is dropped
         self.pos = next((i for i, w in enumerate(self.works) if w not in done), 0)
         self.states: list[coding_form.FieldState] = []
         self.current_field = 0
@@ -217,8 +248,17 @@ class CodingApp(ReviewApp):
             "SELECT id, title, year, venue FROM works WHERE id = ?", [wid]
         ).fetchone()
         info = dict(zip(("id", "title", "year", "venue"), work, strict=True)) if work else None
-        self.query_one(TextPane).show(info, self.body(wid))
+        self.query_one(TextPane).show(info, Text("reading the text…", style="dim"))
         self.refresh_form()
+        ev = self.evidence()
+        self.run_db(
+            lambda ws: body(sentences(ws, [wid]).get(wid, []), ev),
+            done=lambda text: self._show_body(wid, text),
+        )
+
+    def _show_body(self, wid: int, text: Text) -> None:
+        if wid == self.work_id:  # the reviewer may have moved on while it was read
+            self.query_one(TextPane).show_body(text)
 
     def evidence(self) -> dict[str, str]:
         """{sentence: option} for the suggested yes options of choice fields."""
@@ -229,29 +269,6 @@ class CodingApp(ReviewApp):
                     q = coding_form.quote(row["evidence"])
                     out[q] = f"{out[q]}, {code}" if q in out else code
         return out
-
-    def body(self, wid: int) -> Text:
-        ev = self.evidence()
-        sents = sentences(self.ws, [wid]).get(wid, [])
-        t = Text()
-        shown = 0
-        where = None
-        for s in sents[1:] if sents and sents[0].where == "title" else sents:
-            if s.place != where:
-                t.append(f"\n[{s.place}]\n", style="bold cyan")
-                where = s.place
-            if s.text in ev:
-                t.append(s.text, style="bold black on yellow")
-                t.append(f"  ◀ {ev[s.text]}", style="bold yellow")
-            elif shown < TEXT_LIMIT:
-                t.append(s.text)
-            else:
-                continue
-            shown += len(s.text)
-            t.append(" ")
-        if not sents:
-            t.append("(no abstract or full text: code from the title)", style="dim")
-        return t
 
     def refresh_form(self) -> None:
         n = len(self.works)
@@ -274,6 +291,9 @@ class CodingApp(ReviewApp):
         def done(row_id: int) -> None:
             self.changes.append(row_id)
 
+        self._stamp += 1
+        if status != "confirmed":
+            self.skip.discard(wid)
         self.write(fn, done=done, what="code", key=wid)
         st.value, st.source = value, status
 
@@ -304,6 +324,8 @@ class CodingApp(ReviewApp):
                 self._save(st, value, "confirmed")
         if not was:
             self.confirmed_count += 1
+        self.skip.add(wid)
+        self._reread_progress()
         self.notify(f"work #{wid} confirmed", timeout=2)
         nxt = next(
             (i for i in range(self.pos + 1, len(self.works)) if not self._is_confirmed(i)), None
@@ -316,10 +338,19 @@ class CodingApp(ReviewApp):
         self.show_work()
 
     def _is_confirmed(self, i: int) -> bool:
-        if self.resolving:
-            return False
-        codes = store.work_codes(self.ws, self.works[i], self.reviewer)
-        return bool(codes) and all(c.status == "confirmed" for c in codes.values())
+        """Every current code of the reviewer for work i is confirmed (no database read)."""
+        return not self.resolving and self.works[i] in self.skip
+
+    def _reread_progress(self) -> None:
+        """Re-read which works the reviewer confirmed (another process may have confirmed some)
+        in a worker; its answer is dropped if this app changed a code since it was asked."""
+        stamp, who = self._stamp, self.reviewer
+
+        def got(progress: tuple[set[int], set[int]]) -> None:
+            if stamp == self._stamp and not self.writes_pending:
+                self.skip = progress[1]
+
+        self.run_db(lambda ws: store.reviewer_progress(ws, who), done=got)
 
     def action_move(self, step: int) -> None:
         if self.works:
@@ -352,7 +383,13 @@ class CodingApp(ReviewApp):
             self.notify("nothing to undo in this session")
             return
         row_id = self.changes.pop()
-        self.write(lambda ws: store.undo(ws, row_id), done=lambda _: self.show_work(), what="undo")
+        self._stamp += 1
+
+        def undone(_: Any) -> None:
+            self.show_work()
+            self._reread_progress()
+
+        self.write(lambda ws: store.undo(ws, row_id), done=undone, what="undo")
 
     def action_history(self) -> None:
         wid = self.work_id
