@@ -43,7 +43,8 @@ def summary(ws: Workspace) -> dict[str, Any]:
 def stopping(ws: Workspace, stages: tuple[str, ...]) -> dict[str, Any]:
     """The stopping rule's view of every protocol stage that has decisions (read only: neither
     logged nor does it start a random-sample phase). A stage one reviewer screens is that
-    reviewer's screening (the app's view); with several reviewers it is the team's."""
+    reviewer's screening (the app's view); with several it is the team's, and ``reviewers``
+    holds each reviewer's own (the screening app runs the random-sample phase per reviewer)."""
     who: dict[str, set[str]] = {}
     for st_name, rev in ws.db.execute("SELECT DISTINCT stage, reviewer FROM decisions"):
         who.setdefault(st_name, set()).add(rev)
@@ -61,6 +62,14 @@ def stopping(ws: Workspace, stages: tuple[str, ...]) -> dict[str, Any]:
                 "rule", "reviewer", "phase", "trigger", "to_sample", "sample_drawn",
                 "sample_relevant", "urn", "r_al", "draws_to_stop")  # fmt: skip
         out[stage] = {k: st.get(k) for k in keys}
+        if only is None:
+            each = ("phase", "should_stop", "message", "n_screened", "sample_drawn",
+                    "sample_relevant", "p_value", "draws_to_stop")  # fmt: skip
+            out[stage]["reviewers"] = {
+                r: {k: v.get(k) for k in each}
+                for r in sorted(who[stage])
+                if (v := stopping_status(ws, stage, reviewer=r, log=False))
+            }
     return out
 
 
@@ -107,6 +116,9 @@ def format_summary(s: dict[str, Any]) -> str:
             from .screen.stopping import describe
 
             lines.append(f"          {describe(st)}")
+        for name, each in (st.get("reviewers") or {}).items():
+            verdict = "stop" if each.get("should_stop") else "keep screening"
+            lines.append(f"          {name}: {each.get('message')} -> {verdict}")
     lines.append("PRISMA 2020")
     for k, v in s["prisma"].items():
         lines.append(f"  {k:<28} {v:>7}")

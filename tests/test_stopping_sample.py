@@ -201,10 +201,35 @@ def test_protocol_stopping_key(tmp_path, protocol_path):
     ws.close()
 
 
-def test_status_with_several_reviewers_is_the_teams(ws):
+def test_status_with_several_reviewers_is_the_teams_and_each_ones(ws):
+    from review.status import format_summary
+
     works = _works(ws, 100)
-    _decide(ws, works[:5], "include")
-    _decide(ws, works[5:10], "exclude", reviewer="bo")
-    st = status.summary(ws)["stopping"][STAGE]
-    assert st["reviewer"] is None and st["n_screened"] == 10
-    assert status.summary(ws)["stopping"][STAGE]["rule"] == "cmh"
+    _decide(ws, works[:2], "include")
+    _decide(ws, works[2:52], "exclude")
+    next_work(ws, STAGE, "ana")  # ana's random sample starts (50 in a row)
+    _decide(ws, works[:10], "exclude", reviewer="bo")
+    summary = status.summary(ws)
+    st = summary["stopping"][STAGE]
+    assert st["reviewer"] is None and st["n_screened"] == 52 and st["rule"] == "cmh"
+    assert st["phase"] == "ranked" and "each reviewer's screening app" in st["message"]
+    assert st["reviewers"]["ana"]["phase"] == "sample"
+    assert st["reviewers"]["bo"]["phase"] == "ranked" and st["reviewers"]["bo"]["n_screened"] == 10
+    text = format_summary(summary)
+    assert "ana: random sample: 0 drawn" in text and "bo: ranked phase: 10 of 50" in text, text
+
+
+def test_works_added_after_sampling_began_are_served_after_the_urn(ws):
+    works = _works(ws, 120)
+    _decide(ws, works[:2], "include")
+    _decide(ws, works[2:52], "exclude")
+    next_work(ws, STAGE, "ana", order="oldest")
+    phase = sampling.current_phase(ws, STAGE, "ana")
+    urn = sampling.urn_order(ws, phase.id)
+    late = _works(ws, 3)[-3:]  # a later search: 3 new works, not in the urn
+    assert not set(late) & set(urn)
+    _decide(ws, urn, "exclude")
+    st = stopping_status(ws, STAGE, "ana", log=False)
+    assert st["sample_drawn"] == len(urn) and st["outside_sample"] == 3
+    assert "3 eligible record(s) added since sampling began" in st["message"]
+    assert next_work(ws, STAGE, "ana", order="oldest") == late[0]

@@ -227,8 +227,11 @@ class ScreenQueue:
             self.order, self.pos = list(order), 0
 
     def enter_sample(self, phase_id: int, urn: list[int]) -> None:
-        """Switch to the random-sample phase: serve ``urn`` (its stored order) from now on."""
-        self.order, self.pos, self.phase_id = list(urn), 0, phase_id
+        """Switch to the random-sample phase: serve ``urn`` (its stored order) from now on, then
+        what the old order held beyond it (works added after the urn was drawn)."""
+        in_urn = set(urn)
+        rest = [w for w in self.order[self.pos :] if w not in in_urn]
+        self.order, self.pos, self.phase_id = list(urn) + rest, 0, phase_id
 
     def next_work(self, ws: Workspace, exclude: set[int] | None = None) -> int | None:
         """The first unscreened work in the ranking (not in ``exclude``), or None when done."""

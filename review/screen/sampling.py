@@ -79,18 +79,27 @@ def urn_order(ws: Workspace, phase_id: int) -> list[int]:
     return [r[0] for r in ws.db.execute(sql, [phase_id])]
 
 
-def queue_order(ws: Workspace, phase: Phase, reviewer: str) -> list[int]:
-    """The urn's works the reviewer has not screened and that are still eligible, in order."""
+def queue_order(
+    ws: Workspace, phase: Phase, reviewer: str, done: set[int] | None = None
+) -> list[int]:
+    """What the queue serves in the sample phase: the urn's works the reviewer has not screened
+    and that are still eligible, in the stored order; then eligible works that were not in the
+    urn (added after sampling began: outside the sample, but still to be screened), oldest first.
+    ``done``: the reviewer's screened works when the caller has them."""
     from .queue import screened_work_ids
 
-    done = screened_work_ids(ws, phase.stage, reviewer)
-    rows = ws.db.execute(
-        "SELECT s.work_id FROM sample_order s JOIN works w ON w.id = s.work_id"
-        " WHERE s.phase_id = ? AND w.active = 1 ORDER BY s.pos",
-        [phase.id],
-    )
-    ok = None if _first_stage(ws, phase.stage) else _eligible(ws, phase.stage)
-    return [r[0] for r in rows if r[0] not in done and (ok is None or r[0] in ok)]
+    if done is None:
+        done = screened_work_ids(ws, phase.stage, reviewer)
+    urn = urn_order(ws, phase.id)
+    if _first_stage(ws, phase.stage):
+        sql = "SELECT id FROM works WHERE active = 1 ORDER BY id"
+        pool = [r[0] for r in ws.db.execute(sql)]
+    else:
+        pool = sorted(_eligible(ws, phase.stage))
+    ok = set(pool)
+    in_urn = set(urn)
+    first = [w for w in urn if w not in done and w in ok]
+    return first + [w for w in pool if w not in done and w not in in_urn]
 
 
 def scope(ws: Workspace, stage: str, reviewer: str | None) -> tuple[list[tuple[int, int]], int]:
@@ -323,9 +332,17 @@ def evaluate_cmh(
         )
     if state.get("decided_out_of_order"):
         msg += f" ({state['decided_out_of_order']} decided out of order count once reached)"
+    # eligible records nobody drew or decided that were not in the urn (added since it began)
+    outside = remaining - (urn - n - state.get("decided_out_of_order", 0))
+    if outside > 0:
+        msg += (
+            f"; {outside} eligible record(s) added since sampling began are outside the sample:"
+            " screen them too"
+        )
     out.update(
         phase="sample", to_sample=0, sample_drawn=n, sample_relevant=k, urn=urn, r_al=r_al,
         p_value=round(p, 6), irrelevant_to_stop=need, draws_to_stop=need, should_stop=should_stop,
+        outside_sample=max(outside, 0),
         message=msg, sample_started_at=phase.started_at, sample_seed=phase.seed,
         sample_phase_id=phase.id,
     )  # fmt: skip

@@ -335,6 +335,12 @@ def stopping_status(
         state = sample_state(ws, phase, reviewer, pairs) if phase else None
         status = evaluate_cmh(seq, n_total, target, confidence, phase, state)
     status["reviewer"] = reviewer
+    if reviewer is None and status.get("phase") == "ranked" and status.get("to_sample") == 0:
+        if not status["should_stop"]:  # the app starts the sample per reviewer, not the team's
+            status["message"] = (
+                f"ranked phase: {status['trigger']} irrelevant in a row reached in the team's"
+                " sequence; each reviewer's screening app starts their own random sample"
+            )
     if log is None:
         last = last_logged(ws, stage, reviewer)
         log = bool(last["should_stop"]) != status["should_stop"] if last else status["should_stop"]

@@ -95,7 +95,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
             else None
         )
         if phase is not None:  # the random-sample phase: the urn's stored order, not a ranking
-            first = [w for w in sampling.urn_order(self.ws, phase.id) if w not in done]
+            first = sampling.queue_order(self.ws, phase, self.reviewer, done)
         else:
             first = [w for w in eligible_work_ids(self.ws, self.stage) if w not in done]  # oldest
         self.queue = ScreenQueue(
