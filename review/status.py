@@ -60,7 +60,7 @@ def stopping(ws: Workspace, stages: tuple[str, ...]) -> dict[str, Any]:
                 "estimated_recall", "consecutive_irrelevant", "should_stop", "message",
                 "target_recall", "confidence", "p_value", "irrelevant_to_stop", "assumes",
                 "rule", "reviewer", "phase", "trigger", "to_sample", "sample_drawn",
-                "sample_relevant", "urn", "r_al", "draws_to_stop")  # fmt: skip
+                "sample_relevant", "urn", "r_al", "draws_to_stop", "outside_sample")  # fmt: skip
         out[stage] = {k: st.get(k) for k in keys}
         if only is None:
             each = ("phase", "should_stop", "message", "n_screened", "sample_drawn",
