@@ -1,7 +1,9 @@
 """The random-sample phase of Callaghan & Müller-Hansen's (2020) stopping rule, in a workspace.
 
 Screening follows the ranking until the trigger (the ``cmh`` rule of ``review simulate``: 5% of
-the eligible records irrelevant in a row, at least 50; ``simulate.default_trigger``). Then the
+the eligible records irrelevant in a row, at least 50; ``simulate.default_trigger``; any such run
+in the sequence counts, as the app checks after a pause in the keys and a relevant record just
+after the run must not hide it). Then the
 stage (per reviewer; ``reviewer`` NULL = the whole team) enters the random-sample phase: the
 eligible works nobody of that scope has screened form the urn, shuffled once with a seeded RNG
 and stored (``sample_order``), and the queue serves them in that order. A ``sample_phases`` row
