@@ -27,6 +27,13 @@ its cosine similarity to the option's description and to its closest facet; ``t`
               statistics of the empirical distribution, no parameter
   d2 null/all the same with one null pooled over all options (a length correction only; the
               options' own levels are kept)
+Round 2 (stated after round 1 found no rule that passes, before measuring these): coding rule 2
+codes a challenge only when reported "as a problem, barrier, need or risk"; CUE = a word starting
+with one of those or with "challeng" (the field's label: "Challenges reported"), whole word start:
+  e1 cue-ev   yes iff S >= t and one of the 2 sentences that make S (a title-only record: the
+              title) contains a CUE word
+  e2 cue-work yes iff S >= t and the work contains a CUE word anywhere
+  e3 cue-only S computed over the work's CUE sentences only (a work without one: no suggestion)
 No parameter above is tuned (only ``t``, one for all options, as for current). Adoption (in
 review/coding/suggest.py) only if a rule beats current on the mean test macro-F1, in >= 70% of
 the splits, and lowers no option's mean test F1 by more than 0.03. Combinations of rules are
@@ -39,8 +46,8 @@ measured only if two or more pass alone, and are reported as a second round.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +65,7 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "coding"
 TITLE_MARGIN = 0.05
 MIN_SENTENCES = 5
 REL_MARGIN = 0.05
+CUE = re.compile(r"\b(?:problem|barrier|need|risk|challeng)", re.IGNORECASE)
 
 
 @dataclass
@@ -65,6 +73,7 @@ class Work:
     titled: np.ndarray  # sentences x options, mixed similarity (the title first when present)
     title_only: bool
     has_title: bool
+    cue: np.ndarray  # per sentence: contains a CUE word
 
 
 @dataclass
@@ -114,7 +123,8 @@ def load(ws_path: Path) -> tuple[tuple[str, ...], dict[int, Work]]:
         i += len(ss)
         fac = np.stack([(v @ fv[a:b].T).max(axis=1) for a, b in spans], axis=1)
         where = [s.where for s in ss]
-        works[w] = Work((v @ dv.T + fac) / 2, set(where) == {"title"}, where[0] == "title")
+        cue = np.array([bool(CUE.search(s.text)) for s in ss])
+        works[w] = Work((v @ dv.T + fac) / 2, set(where) == {"title"}, where[0] == "title", cue)
     ws.close()
     return f.codes, works
 
@@ -145,6 +155,10 @@ def rules(codes: tuple[str, ...], works: dict[int, Work], ids: list[int]) -> dic
     rel = cur >= cur.max(axis=1, keepdims=True) - REL_MARGIN
     d1 = cur - np.array([[e(j, len(w.titled)) for j in range(k)] for w in ws])
     d2 = cur - np.array([[e(-1, len(w.titled))] * k for w in ws])
+    top_idx = [np.argsort(-w.titled, axis=0)[:2] for w in ws]
+    e1 = np.stack([w.cue[ix].any(axis=0) for w, ix in zip(ws, top_idx, strict=True)])
+    e2 = np.array([w.cue.any() for w in ws])[:, None] & ok
+    e3 = np.stack([top2(w.titled[w.cue]) if w.cue.any() else np.full(k, -1.0) for w in ws])
     return {
         "current (mix top-2)": Rule(cur, zeros, ok),
         "a0 no-title": Rule(body, zeros, ~title_only),
@@ -154,6 +168,9 @@ def rules(codes: tuple[str, ...], works: dict[int, Work], ids: list[int]) -> dic
         "c relative 0.05": Rule(cur, zeros, rel),
         "d1 null/option": Rule(d1, zeros, ok),
         "d2 null/pooled": Rule(d2, zeros, ok),
+        "e1 cue-ev": Rule(cur, zeros, e1),
+        "e2 cue-work": Rule(cur, zeros, e2),
+        "e3 cue-only": Rule(e3, zeros, e3 > -1.0),
     }
 
 
