@@ -34,6 +34,8 @@ async def test_pair_decisions_wait_for_another_process_and_none_is_lost(ws, db_p
     app = DedupApp(db_path, actor="ann")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the pending pairs are read in a worker
+        await pilot.pause()
         first = app.current
         proc = hold_lock(ws.path, HOLD)
         try:
@@ -59,6 +61,9 @@ async def test_pair_decisions_wait_for_another_process_and_none_is_lost(ws, db_p
         assert app.writes_pending == [] and app.waiting is None
         assert app.decided == 2 and errors(app) == []
         assert "No pairs waiting for review." in str(app.query_one("#pair-status").content)
+        await app.workers.wait_for_complete()  # the re-read after the last decision agrees
+        await pilot.pause()
+        assert "No pairs waiting for review." in str(app.query_one("#pair-status").content)
     statuses = candidates(db_path)
     assert statuses[first["title_b"]] == "distinct"
     assert statuses[second["title_b"]] == "duplicate"
@@ -71,6 +76,9 @@ async def test_quit_waits_for_queued_pair_decisions(ws, db_path):
     app = DedupApp(db_path, actor="ann")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.current is not None
         proc = hold_lock(ws.path, HOLD)
         await pilot.press("y")
         await pilot.press("q")  # not yet: a decision is queued

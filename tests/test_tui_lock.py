@@ -171,6 +171,8 @@ async def test_conflict_resolutions_wait_for_another_process(db):
     app = ConflictApp(db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the open conflicts are read in a worker
+        await pilot.pause()
         assert app.current["work_id"] == 2
         proc = hold_lock(db, HOLD)
         try:

@@ -194,12 +194,14 @@ async def test_full_text_stage_per_key_path(db):
 
 
 async def test_conflict_view_per_key_path(db):
-    """The whole-stage conflict list is read at start and then in a worker, not per key."""
+    """The whole-stage conflict list is read in a worker (at start too), not per key."""
     from review.screen.tui.conflicts import ConflictApp
 
     _dual_decisions(db)
     app = ConflictApp(db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.current is not None
         per_key = await _drive(app, pilot, [("i",), ("e", "1"), ("right",), ("m",)])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from test_screen import PROTOCOL, build_workspace
+from test_tui_sql import Recorder
 
 from review.cli import cli
 from review.dedup import engine
@@ -32,6 +34,19 @@ def header(app) -> str:
 
 def messages(app) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def settled(app, pilot) -> None:
+    """Wait for the app's database workers (reads off the UI thread) and their callbacks."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def ui_thread_calls(rec, module: str, function: str) -> list[str]:
+    """Statements the UI thread's connection ran from ``module.function``."""
+    pattern = re.compile(rf"\b{re.escape(module)}:\d+ {function}\b")
+    return [t.sql for t in rec.statements if pattern.search(t.where)]
 
 
 # -- conflicts ------------------------------------------------------------------------------------
@@ -72,7 +87,7 @@ def resolutions(db: Path) -> list[tuple]:
 async def test_conflict_view_shows_decisions_and_resolves(conflict_db):
     app = ConflictApp(conflict_db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.current["work_id"] == 2
         assert "conflict 1 of 2" in header(app) and "resolving as carol" in header(app)
         panel = app.query_one(DecisionsPanel)
@@ -106,6 +121,7 @@ async def test_conflict_view_shows_decisions_and_resolves(conflict_db):
 async def test_conflict_view_skip_and_cancel(conflict_db):
     app = ConflictApp(conflict_db, resolver="carol")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settled(app, pilot)
         await pilot.press("right")
         assert app.current["work_id"] == 4
         await pilot.press("e", "escape")  # cancelled: nothing recorded
@@ -117,7 +133,7 @@ async def test_conflict_view_skip_and_cancel(conflict_db):
         assert BLIND_NOTE in messages(app)
     app2 = ConflictApp(conflict_db, resolver="dan")  # a restart shows what is still open
     async with app2.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app2, pilot)
         assert [c["work_id"] for c in app2.items] == [2]
 
 
@@ -133,6 +149,7 @@ async def test_conflict_view_uses_protocol_keys(tmp_path):
     ws.close()
     app = ConflictApp(db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
         await pilot.press("i")
         assert resolutions(db) == []
         await pilot.press("y")
@@ -144,10 +161,33 @@ async def test_conflict_view_empty_workspace(tmp_path):
     build_workspace(db).close()
     app = ConflictApp(db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         assert header(app) == "No conflicts"
         await pilot.press("i", "m")
     assert resolutions(db) == []
+
+
+async def test_conflict_view_reads_the_conflicts_in_a_worker(conflict_db):
+    """The open conflicts (a whole-stage query) are read off the UI thread, at start too: the
+    app's own connection never runs ``agreement.conflicts``; the screen shows the worker's read."""
+    app = ConflictApp(conflict_db, resolver="carol")
+    rec = Recorder()
+    app.ws.db.conn.set_trace_callback(rec)  # the UI thread's connection, from before mounting
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        assert app.current["work_id"] == 2 and "conflict 1 of 2" in header(app)
+        assert app.query_one(DecisionsPanel).plain.startswith("ann: include")
+        with Workspace.open(conflict_db) as other:  # another resolver settles work 4
+            record_decision(
+                other, work_id=4, stage=TA, reviewer="dan", decision="include",
+                origin="resolution",
+            )  # fmt: skip
+        await pilot.press("i")  # work 2; the re-read finds work 4 closed as well
+        await settled(app, pilot)
+        assert app.items == [] and header(app).startswith("No conflicts")
+        assert app.resolved == 1
+    assert rec.statements, "the trace saw nothing"
+    assert ui_thread_calls(rec, "agreement.py", "conflicts") == []
 
 
 # -- countries ------------------------------------------------------------------------------------
@@ -272,7 +312,7 @@ async def test_dedup_view_side_by_side_and_decisions(ws, db_path):
     load_pairs(ws)
     app = DedupApp(db_path, actor="ann")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         first = app.current
         a = app.query_one("#side-a", PairSide).plain
         b = app.query_one("#side-b", PairSide).plain
@@ -286,13 +326,18 @@ async def test_dedup_view_side_by_side_and_decisions(ws, db_path):
         await pilot.press("n")  # distinct
         assert app.current is None
         assert "1 skipped, still pending" in str(app.query_one("#pair-status").content)
+        await settled(app, pilot)  # the worker's re-read says the same
+        assert app.current is None
+        assert "1 skipped, still pending" in str(app.query_one("#pair-status").content)
     assert candidates(db_path)[second["title_b"]] == "distinct" and active_works(db_path) == 4
     app2 = DedupApp(db_path, actor="ann")  # the skipped pair is back next time
     async with app2.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app2, pilot)
         assert app2.current["id"] == first["id"]
         await pilot.press("y")  # duplicate: merged
         assert app2.current is None
+        assert "No pairs waiting for review." in str(app2.query_one("#pair-status").content)
+        await settled(app2, pilot)
         assert "No pairs waiting for review." in str(app2.query_one("#pair-status").content)
     statuses = candidates(db_path)
     assert statuses[first["title_b"]] == "duplicate"
@@ -307,11 +352,65 @@ async def test_dedup_view_skip_all_leaves_pending(ws, db_path):
     load_pairs(ws)
     app = DedupApp(db_path, actor="ann")
     async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
         await pilot.press("s", "s")
         assert app.current is None
         assert "2 skipped, still pending" in str(app.query_one("#pair-status").content)
         await pilot.press("y")  # nothing to decide
     assert set(candidates(db_path).values()) == {"pending"} and active_works(db_path) == 4
+
+
+def status(app) -> str:
+    return str(app.query_one("#pair-status").content)
+
+
+async def test_dedup_view_reads_the_pending_pairs_in_a_worker(ws, db_path):
+    """The pending list is read off the UI thread, at start and after each y/n: the app's own
+    connection never runs ``queue.pending``. The next pair shows at once (the decision's effect
+    applied to the list), and the worker's re-read brings what another process decided."""
+    from review.dedup import queue
+
+    load_pairs(ws)
+    app = DedupApp(db_path, actor="ann")
+    rec = Recorder()
+    app.ws.db.conn.set_trace_callback(rec)  # the UI thread's connection, from before mounting
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        first = app.current
+        assert first is not None and "2 to review · 0 decided" in status(app)
+        second = app._todo()[1]
+        with Workspace.open(db_path) as other:  # another reviewer settles the second pair
+            queue.decide(other, second["id"], False, actor="bob")
+        await pilot.press("n")
+        await settled(app, pilot)  # the re-read brings bob's decision
+        assert app.current is None and "No pairs waiting for review." in status(app)
+        assert app.query_one("#side-a", PairSide).plain == ""
+    assert rec.statements, "the trace saw nothing"
+    assert ui_thread_calls(rec, "queue.py", "pending") == []
+    assert candidates(db_path) == {first["title_b"]: "distinct", second["title_b"]: "distinct"}
+
+
+async def test_dedup_view_applies_a_merge_to_its_list_before_the_re_read(ws, db_path):
+    """What the view shows between a decision and the worker's re-read: the decided pair leaves,
+    a pair whose records are now in one work leaves, a pair of the absorbed work names the
+    surviving work (as ``queue.pending`` then says)."""
+    load_pairs(ws)
+    app = DedupApp(db_path, actor="ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        first, second = app._todo()
+        a, b = first["work_a"], first["work_b"]
+        app.pairs += [
+            {**second, "id": 998, "work_a": b, "work_b": a},  # the merged works again
+            {**second, "id": 999, "work_a": 77, "work_b": b},  # the absorbed work and another
+        ]
+        app._settle(first["id"], a)  # b merged into a
+        assert [(p["id"], p["work_a"], p["work_b"]) for p in app.pairs] == [
+            (second["id"], second["work_a"], second["work_b"]),
+            (999, 77, a),
+        ]
+        app._settle(second["id"], None)  # distinct: only the pair leaves
+        assert [p["id"] for p in app.pairs] == [999]
 
 
 def test_screen_flags_are_exclusive(db_path):

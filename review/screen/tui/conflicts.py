@@ -4,7 +4,8 @@ One conflict at a time: the record (keywords highlighted as in the screening app
 reviewer's decision, reason and note side by side, and the criteria. ``i`` / ``e`` + 1-9 / ``m``
 record the resolver's decision (origin 'resolution', via ``review.share.agreement.resolve``) and
 move to the next conflict. Blind screening does not apply here: the resolver must see every
-decision to settle it.
+decision to settle it. The open conflicts (a whole-stage query) are read in the base app's
+``run_db`` worker: at start and after each resolution.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class ConflictApp(ReviewApp):
         self.note: str | None = None  # goes with the next resolution of the current work
         self.resolved = 0
         self.settled: set[int] = set()  # works resolved in this session
+        self.loaded = False  # the first read of the open conflicts has arrived
         self.sub_title = f"{self.stage} · resolving as {self.resolver}"
         if self.proto and self.proto.keys:  # the screening app's rebinds, where the ids match
             self.use_keys(dict(self.proto.keys))
@@ -126,23 +128,17 @@ class ConflictApp(ReviewApp):
 
     def on_mount(self) -> None:
         self.query_one(CriteriaPanel).set_protocol(self.proto)
-        self.reload()
+        self.show()  # "reading the open conflicts" until the worker's read arrives
+        self.refresh_conflicts()
 
     @property
     def current(self) -> dict[str, Any] | None:
         return self.items[self.index] if self.items else None
 
-    def reload(self) -> None:
-        """Read the open conflicts (at start; afterwards ``refresh_conflicts`` in a worker)."""
-        from ...share.agreement import conflicts
-
-        self.items = conflicts(self.ws, self.stage)
-        self.index = min(self.index, max(len(self.items) - 1, 0))
-        self.show()
-
     def refresh_conflicts(self) -> None:
-        """Re-read the open conflicts off the UI thread (a whole-stage query): another resolver
-        may have closed some, or new dual decisions opened others."""
+        """Read the open conflicts off the UI thread (a whole-stage query): at start, and after
+        each resolution (another resolver may have closed some, or new dual decisions opened
+        others)."""
         from ...share.agreement import conflicts
 
         stage = self.stage
@@ -155,7 +151,8 @@ class ConflictApp(ReviewApp):
         ids = [i["work_id"] for i in self.items]
         self.index = ids.index(before) if before in ids else min(self.index, max(len(ids) - 1, 0))
         after = self.current["work_id"] if self.current else None
-        if after != before or len(self.items) != shown:
+        if not self.loaded or after != before or len(self.items) != shown:
+            self.loaded = True
             self.show()
 
     def _settle(self, wid: int) -> None:
@@ -170,6 +167,10 @@ class ConflictApp(ReviewApp):
         view = self.query_one(RecordView)
         panel = self.query_one(DecisionsPanel)
         item = self.current
+        if item is None and not self.loaded:
+            view.message("Reading the open conflicts…")
+            panel.clear()
+            return
         if item is None:
             view.message(
                 "No conflicts",

@@ -8,6 +8,10 @@ merges are logged and ``review dedup --undo GROUP`` splits one.
 Decisions are written through the base app's ``self.write``: while another process holds the
 workspace's write lock (``review import``, ``review dedup``) they queue in order with the "waiting
 for the workspace" line, the view moves on to the next pair, and ``q`` waits for the queue.
+
+The pending list (a read of every pending pair) is read in the base app's ``run_db`` worker, at
+start and after each decision; meanwhile the view applies what the decision changed (the pair
+leaves; after a merge, pairs now inside one work leave too), so the next pair shows at once.
 """
 
 from __future__ import annotations
@@ -124,6 +128,8 @@ class DedupApp(ReviewApp):
         self.pairs: list[dict[str, Any]] = []
         self.skipped: set[int] = set()
         self.decided = 0
+        self.loaded = False  # the first read of the pending pairs has arrived
+        self._reads = 0  # reads of the pending pairs started; only the latest one is applied
         self.sub_title = f"duplicates · deciding as {self.actor}"
 
     def compose_main(self) -> Iterator[Widget]:  # the base adds header, lock line and footer
@@ -133,6 +139,7 @@ class DedupApp(ReviewApp):
             yield PairSide(id="side-b")
 
     def on_mount(self) -> None:
+        self.show()  # "reading the pending pairs" until the worker's read arrives
         self.reload()
 
     def _todo(self) -> list[dict[str, Any]]:
@@ -146,11 +153,38 @@ class DedupApp(ReviewApp):
         return todo[0] if todo else None
 
     def reload(self) -> None:
-        """Re-read the queue: a merge can settle other pairs of the same works."""
+        """Re-read the queue in a worker (another process may have decided pairs, or merged
+        works); the pairs arrive in ``_pairs_loaded``."""
         from ...dedup import queue
 
-        self.pairs = queue.pending(self.ws)
-        self.show()
+        self._reads += 1
+        n = self._reads
+        self.run_db(queue.pending, done=lambda pairs: self._pairs_loaded(n, pairs))
+
+    def _on_screen(self) -> tuple[Any, ...]:
+        """What ``show`` draws from (the pair, the counts)."""
+        return (self.current, len(self._todo()), len(self.pairs), self.decided)
+
+    def _pairs_loaded(self, n: int, pairs: list[dict[str, Any]]) -> None:
+        if n != self._reads:  # a later read, started after a later decision, is on its way
+            return
+        before = self._on_screen()
+        self.pairs = pairs
+        if not self.loaded or self._on_screen() != before:  # no redraw (scroll kept) otherwise
+            self.loaded = True
+            self.show()
+
+    def _settle(self, pid: Any, survivor: int | None) -> None:
+        """What a committed decision changed, applied to the list at once: the pair leaves; after
+        a merge the absorbed work's records belong to the survivor, so the pairs now inside one
+        work leave too (as ``queue.pending`` will say)."""
+        pair = next((p for p in self.pairs if p["id"] == pid), None)
+        absorbed = {pair["work_a"], pair["work_b"]} - {survivor} if pair and survivor else set()
+        moved = [
+            {**p, **{f"work_{s}": survivor for s in "ab" if p[f"work_{s}"] in absorbed}}
+            for p in self.pairs
+        ]
+        self.pairs = [p for p in moved if p["id"] != pid and p["work_a"] != p["work_b"]]
 
     def _abstract(self, work_id: int) -> str | None:
         try:
@@ -164,14 +198,13 @@ class DedupApp(ReviewApp):
         sides = (self.query_one("#side-a", PairSide), self.query_one("#side-b", PairSide))
         if pair is None:
             left = len(self.pairs)
-            status.update(
-                Text(
-                    "No pairs waiting for review."
-                    if not left
-                    else f"No more pairs this session ({left} skipped, still pending).",
-                    style="bold",
-                )
-            )
+            if not self.loaded:
+                line = "Reading the pending pairs…"
+            elif not left:
+                line = "No pairs waiting for review."
+            else:
+                line = f"No more pairs this session ({left} skipped, still pending)."
+            status.update(Text(line, style="bold"))
             for s in sides:
                 s.set_text(Text(""))
             return
@@ -214,6 +247,8 @@ class DedupApp(ReviewApp):
             self.notify(f"pair {pid}: merged into work #{res['work_id']}")
         else:
             self.notify(f"pair {pid}: distinct")
+        self._settle(pid, res.get("work_id"))
+        self.show()
         self.reload()
 
     def _queue_empty(self) -> None:
