@@ -200,19 +200,16 @@ def sample_state(
     if seq is None:
         seq, _ = scope(ws, phase.stage, reviewer)
     decided = dict(seq)
-    order_rows = ws.db.execute(
-        "SELECT s.work_id, w.active FROM sample_order s JOIN works w ON w.id = s.work_id"
-        " WHERE s.phase_id = ? ORDER BY s.pos",
-        [phase.id],
-    ).fetchall()
+    order = urn_order(ws, phase.id)
     ok = None if _first_stage(ws, phase.stage) else _eligible(ws, phase.stage)
+    # works merged away since (index works_active: no read of 100k work rows)
+    inactive = {r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 0")}
     prefix: list[int] = []
     k = gone = 0
     open_ = True
-    urn_ids = set()
-    for wid, active in order_rows:
-        urn_ids.add(wid)
-        if not active or (ok is not None and wid not in ok):
+    urn_ids = set(order)
+    for wid in order:
+        if wid in inactive or (ok is not None and wid not in ok):
             gone += 1
             continue
         if open_ and wid in decided:
@@ -227,7 +224,7 @@ def sample_state(
         "prefix": prefix,
         "n": len(prefix),
         "k": k,
-        "urn": len(order_rows) - gone,
+        "urn": len(order) - gone,
         "left_urn": gone,
         "r_al": min(phase.r_al, r_al_now),
         "decided_out_of_order": sum(1 for w in urn_ids if w in decided) - len(prefix),
