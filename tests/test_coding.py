@@ -329,3 +329,31 @@ def test_codes_follow_a_merged_work(cws: Workspace) -> None:
     assert store.work_codes(cws, a, "ana")["challenges"].value == ["technological"]
     assert (a, "challenges") in store.confirmed(cws, "challenges")
     assert [r["work_id"] for r in export.rows(cws, "confirmed", "challenges")] == [a]
+
+
+def test_current_is_the_latest_row_of_each_work_field_reviewer(cws: Workspace) -> None:
+    """current() reads only the latest row per (final work, field, reviewer) in SQL; it must equal
+    folding the whole history in order (merges followed, retracts left out)."""
+    from review.dedup.merges import merge_works
+
+    a, b, c = (work_of_page(cws, p) for p in PAGES)
+    store.record(cws, b, "challenges", "ana", ["technological"])
+    store.record(cws, a, "challenges", "ana", ["economic"])  # a's row is later than b's
+    store.record(cws, a, "challenges", "ben", ["governance"], "draft")
+    store.record(cws, c, "challenges", "ben", ["economic"])
+    r = store.record(cws, c, "city", "ben", "Ndola")
+    store.undo(cws, r)  # a retract: no current city code for ben
+    store.record(cws, b, "city", "ana", "Lusaka")
+    merge_works(cws, a, [(b, "manual", None)], actor="test")
+    store.record(cws, b, "challenges", "ben", ["environmental"])  # on the absorbed work: a's
+    folded: dict[tuple[int, str, str], store.Code] = {}
+    for row in store.history(cws):
+        folded[(row.work_id, row.field, row.reviewer)] = row
+    want = {k: v for k, v in folded.items() if v.status != "retract"}
+    assert store.current(cws) == want
+    assert store.current(cws)[(a, "challenges", "ana")].value == ["economic"]
+    assert store.current(cws)[(a, "challenges", "ben")].value == ["environmental"]
+    assert (c, "city", "ben") not in store.current(cws)
+    assert store.current(cws, [c], "challenges") == {
+        k: v for k, v in want.items() if k[0] == c and k[1] == "challenges"
+    }

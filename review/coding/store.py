@@ -161,8 +161,13 @@ def current(
         where.append("c.field = ?")
         args.append(field)
     wanted = set(work_ids) if work_ids is not None else None
+    # only the latest row of each (work, field, reviewer) is read and decoded
+    latest_ids = (
+        "c.id IN (SELECT MAX(c.id) FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
+        f" WHERE {' AND '.join(where)} GROUP BY {FINAL}, c.field, c.reviewer)"
+    )
     out: dict[tuple[int, str, str], Code] = {}
-    for c in _select(ws, where, args):
+    for c in _select(ws, [latest_ids], args):
         if wanted is not None and c.work_id not in wanted:
             continue
         out[(c.work_id, c.field, c.reviewer)] = c
@@ -201,11 +206,15 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def confirmed(
-    ws: Workspace, field: str | None = None, work_ids: Iterable[int] | None = None
+    ws: Workspace,
+    field: str | None = None,
+    work_ids: Iterable[int] | None = None,
+    cur: dict[tuple[int, str, str], Code] | None = None,
 ) -> dict[tuple[int, str], Confirmed]:
-    """{(work, field): the confirmed code} by the rule in the module docstring."""
+    """{(work, field): the confirmed code} by the rule in the module docstring (``cur``: the
+    result of ``current(ws, work_ids, field)`` when the caller has it already)."""
     by: dict[tuple[int, str], list[Code]] = {}
-    for (wid, f, _), c in current(ws, work_ids, field).items():
+    for (wid, f, _), c in (current(ws, work_ids, field) if cur is None else cur).items():
         if c.status == "confirmed":
             by.setdefault((wid, f), []).append(c)
     out: dict[tuple[int, str], Confirmed] = {}
@@ -223,10 +232,12 @@ def confirmed(
     return out
 
 
-def conflicts(ws: Workspace, field: str | None = None) -> list[dict[str, Any]]:
+def conflicts(
+    ws: Workspace, field: str | None = None, cur: dict[tuple[int, str, str], Code] | None = None
+) -> list[dict[str, Any]]:
     """Works and fields where reviewers confirmed different codes and nobody resolved it."""
     by: dict[tuple[int, str], list[Code]] = {}
-    for (wid, f, _), c in current(ws, None, field).items():
+    for (wid, f, _), c in (current(ws, None, field) if cur is None else cur).items():
         if c.status == "confirmed":
             by.setdefault((wid, f), []).append(c)
     out = []

@@ -48,15 +48,16 @@ def coding_summary(ws: Workspace) -> dict[str, Any] | None:
     scope = select(ws)
     in_scope = set(scope.work_ids)
     confirmed_by: dict[tuple[int, str], set[str]] = {}
-    for (wid, name, who), code in store.current(ws).items():
+    cur = store.current(ws)  # one read of the log for the three counts below
+    for (wid, name, who), code in cur.items():
         if code.status == "confirmed" and code.origin != "resolution" and wid in in_scope:
             confirmed_by.setdefault((wid, name), set()).add(who)
-    resolved = {k for k, c in store.confirmed(ws).items() if c.resolved}
+    resolved = {k for k, c in store.confirmed(ws, cur=cur).items() if c.resolved}
     for wid, name in resolved:  # a resolved work counts as confirmed even if its coders withdrew
         if wid in in_scope:
             confirmed_by.setdefault((wid, name), set())
     open_conflicts: dict[str, int] = {}
-    for conflict in store.conflicts(ws):
+    for conflict in store.conflicts(ws, cur=cur):
         if conflict["work_id"] in in_scope:
             name = conflict["field"]
             open_conflicts[name] = open_conflicts.get(name, 0) + 1
