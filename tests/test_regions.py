@@ -130,6 +130,43 @@ def test_reviewer_fixes_win_and_survive_redetection(ws) -> None:
         regions.set_country(ws, 9999, "ZA")
 
 
+def test_detection_crosses_the_read_batches_and_rewrites_every_work(ws) -> None:
+    """More works than one batch of ids (500): every work gets its rows, from its own title,
+    documents and affiliations; re-detection replaces them all and keeps reviewer rows."""
+    sid = start_search(ws, source="test", arm="databases", kind="file")
+    names = [("Zambia", "ZM"), ("Kenya", "KE"), ("Ghana", "GH")]
+    recs = [
+        Record(
+            title=f"Smart city platforms in {names[i % 3][0]}, case {i}",
+            affiliation_countries=(names[(i + 1) % 3][1],),
+            source_record_id=str(i),
+        )
+        for i in range(1203)
+    ]
+    rids = add_records(ws, sid, recs)
+    marks = ",".join("?" * len(rids))
+    works = [
+        r[0] for r in ws.db.execute(f"SELECT work_id FROM records WHERE id IN ({marks})", rids)
+    ]
+    last = works[-1]  # in the third batch; a full text names another country twice
+    ws.db.execute(
+        "INSERT INTO documents (work_id, kind, text, created_at) VALUES (?, 'txt', ?, '2024')",
+        [last, "Fieldwork in Malawi.\nMore fieldwork in Malawi."],
+    )
+    ws.db.conn.commit()
+    s = regions.detect(ws)
+    assert (s.works, s.study_rows, s.affiliation_rows, s.with_study) == (1203, 1204, 1203, 1203)
+    study, affil = regions.countries(ws, "study"), regions.countries(ws, "affiliation")
+    for i, w in enumerate(works):
+        assert study[w] == sorted({names[i % 3][1]} | ({"MW"} if w == last else set())), i
+        assert affil[w] == [names[(i + 1) % 3][1]], i
+    regions.set_country(ws, works[700], "BW", reviewer="ana")
+    before = ws.db.execute("SELECT COUNT(*) FROM work_countries").fetchone()[0]
+    regions.detect(ws)
+    assert ws.db.execute("SELECT COUNT(*) FROM work_countries").fetchone()[0] == before
+    assert regions.countries(ws, "study")[works[700]] == ["BW", names[700 % 3][1]]
+
+
 def test_regions_and_trend_counts() -> None:
     groups = {"SADC": ("ZA", "MZ", "NA"), "SACU": ("ZA", "NA")}
     assert regions.regions_of(["ZA"], groups) == ["SADC", "SACU"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import ThemeError
@@ -123,6 +123,14 @@ class RegionSummary:
     with_study: int
 
 
+def _batches(ids: list[int], size: int = 500) -> Iterator[tuple[list[int], str]]:
+    """``ids`` in batches for ``IN (...)`` (SQLite's parameter limit; a batch's texts in memory):
+    each batch and its placeholders."""
+    for i in range(0, len(ids), size):
+        chunk = ids[i : i + size]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def detect(ws: Workspace, work_ids: Iterable[int] | None = None) -> RegionSummary:
     """(Re)write the automatic ``work_countries`` rows of active works; reviewer rows are kept."""
     if work_ids is None:
@@ -132,9 +140,7 @@ def detect(ws: Workspace, work_ids: Iterable[int] | None = None) -> RegionSummar
     stamp = now()
     rows: list[tuple[object, ...]] = []
     with_study = 0
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in _batches(ids):
         works = {
             r[0]: r
             for r in ws.db.execute(
@@ -164,11 +170,10 @@ def detect(ws: Workspace, work_ids: Iterable[int] | None = None) -> RegionSummar
                 for c in sorted(_affiliations(affs.get(wid, [])))
             ]
     with ws.transaction():
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
+        for chunk, marks in _batches(ids):
             ws.db.execute(
-                f"DELETE FROM work_countries WHERE origin IN ('gazetteer','openalex')"
-                f" AND work_id IN ({','.join('?' * len(chunk))})",
+                "DELETE FROM work_countries WHERE origin IN ('gazetteer','openalex')"
+                f" AND work_id IN ({marks})",
                 chunk,
             )
         ws.db.conn.executemany(
