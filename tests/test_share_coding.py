@@ -251,6 +251,8 @@ def test_cli_export_coding_and_inspect(coded, tmp_path: Path):
     info = inspect_bundle(out, maputo)
     assert info["codes"] == 11 and info["coding_runs"] == 1
     assert info["check"] == "every row is valid for this workspace"
+    r = CliRunner().invoke(cli, ["bundle", "inspect", str(out), "--db", str(maputo.path)])
+    assert r.exit_code == 0 and "11 coding log rows, 1 suggestion run" in r.output, r.output
     r = CliRunner().invoke(cli, ["bundle", "import", str(out), "--db", str(maputo.path)])
     assert r.exit_code == 0, r.output
     assert "10 codes, 1 suggestion run (125 suggestions)" in r.output
