@@ -205,7 +205,51 @@ def main() -> None:
         f"{int((src == 'undp').sum())} UNDP pages, {int((src == 'academic').sum())} academic"
         f" ({int(tonly.sum())} title-only, {int(y[tonly].sum())} yes codes on titles)"
     )
-    report(codes, rules(codes, works, ids), y, src, tonly, a.splits)
+    rs = rules(codes, works, ids)
+    ceiling(codes, rs["current (mix top-2)"].score, y, src)
+    on_pages(codes, rs, y, src, np.array([len(works[w].titled) for w in ids]))
+    report(codes, rs, y, src, tonly, a.splits)
+
+
+def ceiling(codes: tuple[str, ...], s: np.ndarray, y: np.ndarray, src: np.ndarray) -> None:
+    """How well the shipped score ranks works per option (AUC), and the best F1 any threshold
+    could reach per option if chosen on all 117 themselves (an in-sample oracle, not a rule)."""
+
+    def f1(p: np.ndarray, t: np.ndarray) -> float:
+        tp = int((p & t).sum())
+        return 2 * tp / (2 * tp + int((p & ~t).sum()) + int((~p & t).sum())) if tp else 0.0
+
+    grid = np.round(np.arange(0.2, 0.6, 0.01), 2)
+    u = src == "undp"
+    best = [max(f1(s[:, j] >= t, y[:, j]) for t in grid) for j in range(len(codes))]
+    print("current score, per option: AUC all 117 / UNDP pages; oracle F1 (per-option threshold"
+          " chosen on all 117, in-sample):")  # fmt: skip
+    print("  " + "; ".join(
+        f"{c} {auc(s[:, j], y[:, j]):.2f} / {auc(s[u, j], y[u, j]):.2f}; {best[j]:.2f}"
+        for j, c in enumerate(codes)) + f"; oracle macro {np.mean(best):.2f}")  # fmt: skip
+
+
+def auc(v: np.ndarray, t: np.ndarray) -> float:
+    pos, neg = v[t][:, None], v[~t][None]
+    return float((pos > neg).mean() + 0.5 * (pos == neg).mean())
+
+
+def on_pages(
+    codes: tuple[str, ...], rs: dict[str, Rule], y: np.ndarray, src: np.ndarray, n: np.ndarray
+) -> None:
+    """Does the length correction (d) rank the UNDP pages better? And does the score, or do the
+    codes, grow with the number of sentences?"""
+    u = src == "undp"
+    for name in ("current (mix top-2)", "d1 null/option", "d2 null/pooled"):
+        sc = rs[name].score
+        print(f"  UNDP pages, AUC of {name}: " + ", ".join(
+            f"{c} {auc(sc[u, j], y[u, j]):.3f}" for j, c in enumerate(codes)))  # fmt: skip
+    cur = rs["current (mix top-2)"].score
+    r_s = [np.corrcoef(n[u], cur[u, j])[0, 1] for j in range(len(codes))]
+    r_y = [np.corrcoef(n[u], y[u, j])[0, 1] for j in range(len(codes))]
+    print("  UNDP pages, correlation of the sentence count with the current score: "
+          + ", ".join(f"{v:.2f}" for v in r_s) + "; with the codes: "
+          + ", ".join(f"{v:.2f}" for v in r_y))  # fmt: skip
 
 
 def report(

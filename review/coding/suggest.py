@@ -11,6 +11,9 @@ the best sentence is the evidence. The score maps it through a logistic curve ce
 ``SIMILARITY_THRESHOLD``: score >= 0.5 <=> similarity >= 0.36. Rule and threshold were chosen
 on 53 hand-coded works (two coders, union) among rules statable without the sample, and
 measured on 64 other works never used for choosing (benchmarks/README.md, "Coding details").
+Ten precision rules stated later (a title bar, two sentences, a margin to the best option, a
+length-aware null, a problem word) did not beat it over 500 random halves of all 117 works
+(benchmarks/coding_rules.py).
 
 Few-shot: an option with at least ``MIN_EACH`` confirmed works coded yes and ``MIN_EACH`` coded
 no gets a logistic regression on [the option similarities, the work's mean sentence vector],
