@@ -261,3 +261,28 @@ def test_cli_export_coding_and_inspect(coded, tmp_path: Path):
     m = export_bundle(lusaka, plain, group="lusaka")
     assert not any(n.startswith("coding_") for n in m["members"])
     assert json.loads(json.dumps(m["counts"]))["codes"] == 0
+
+
+def test_a_groups_resolution_settles_its_own_coders_only(coded):
+    """Lusaka resolved ana's and ben's disagreement: in Maputo that settles the work as long as only
+    lusaka's coders confirmed it; it never overrules a Maputo reviewer (then it is a conflict)."""
+    lusaka, maputo, _, tmp = coded
+    w0 = works(lusaka)[0]
+    store.resolve(lusaka, w0, "challenges", ["economic", "governance"], "lead")
+    out = tmp / "resolved.reviewbundle"
+    export_bundle(lusaka, out, group="lusaka", coding=True)
+    import_bundle(maputo, out)
+    here = local_work(maputo, lusaka, w0)
+    rows = list(maputo.db.execute("SELECT origin FROM coding_log WHERE reviewer = 'lead@lusaka'"))
+    assert rows == [("bundle:lusaka:resolution",)]  # lusaka's resolution, never ours
+    c = store.confirmed(maputo, "challenges")[(here, "challenges")]
+    assert c.resolved and c.value == ["governance", "economic"] and c.reviewers == ("lead@lusaka",)
+    assert store.conflicts(maputo, "challenges") == []
+    from review.coding.agreement import agreement
+
+    pairs = agreement(maputo, "challenges")["pairs"]
+    assert all("lead@lusaka" not in p["reviewers"] for p in pairs)  # a resolver is not a coder
+    # a Maputo reviewer who confirms otherwise is not overruled by lusaka's resolution
+    store.record(maputo, here, "challenges", "ana", ["technological"])
+    assert (here, "challenges") not in store.confirmed(maputo, "challenges")
+    assert [c["work_id"] for c in store.conflicts(maputo, "challenges")] == [here]

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..share.agreement import cohen_kappa
 from ..store.workspace import Workspace
-from .store import current
+from .store import current, is_resolution
 
 
 def agreement(ws: Workspace, field: str | None = None) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def agreement(ws: Workspace, field: str | None = None) -> dict[str, Any]:
     fields = [f for f in proto.codebook if field is None or f.name == field]
     by: dict[tuple[str, int], dict[str, Any]] = {}
     for (wid, fname, reviewer), c in current(ws, None, field).items():
-        if c.status == "confirmed" and c.origin != "resolution":
+        if c.status == "confirmed" and not is_resolution(c):
             by.setdefault((fname, wid), {})[reviewer] = c.value
     out: list[dict[str, Any]] = []
     for f in fields:

@@ -6,8 +6,11 @@ the work it was merged into (``COALESCE(works.merged_into, work_id)``), as decis
 
 Confirmed code of a work and field (what ``best`` and the synthesis use):
 1. the latest row with origin ``resolution`` when there is one (a conflict settled);
-2. else the value every reviewer who confirmed agrees on;
-3. else none: the reviewers disagree -- a conflict (``conflicts``), until someone resolves it.
+2. else, when every code confirmed for it came from one other group's bundle (``name@group``) and
+   that group resolved it (origin ``bundle:<group>:resolution``), that group's latest resolution:
+   a group settles its own coders' disagreement, never this workspace's reviewers';
+3. else the value every reviewer who confirmed agrees on;
+4. else none: the reviewers disagree -- a conflict (``conflicts``), until someone resolves it.
 """
 
 from __future__ import annotations
@@ -201,6 +204,26 @@ def reviewer_progress(ws: Workspace, reviewer: str) -> tuple[set[int], set[int]]
     return some, every
 
 
+def is_resolution(c: Code) -> bool:
+    """A resolver's code (ours, or a bundle group's), not a coder's vote."""
+    return c.origin == "resolution" or (
+        c.origin.startswith("bundle:") and c.origin.endswith(":resolution")
+    )
+
+
+def _settled(codes: list[Code]) -> Code | None:
+    """The resolution that settles these confirmed codes of one work and field (rules 1-2)."""
+    ours = [c for c in codes if c.origin == "resolution"]
+    if ours:
+        return max(ours, key=lambda c: c.id)
+    theirs = [c for c in codes if is_resolution(c)]
+    if not theirs:
+        return None
+    last = max(theirs, key=lambda c: c.id)
+    group = last.origin.removeprefix("bundle:").removesuffix(":resolution")
+    return last if all(c.reviewer.endswith(f"@{group}") for c in codes) else None
+
+
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
@@ -219,9 +242,8 @@ def confirmed(
             by.setdefault((wid, f), []).append(c)
     out: dict[tuple[int, str], Confirmed] = {}
     for key, codes in by.items():
-        res = [c for c in codes if c.origin == "resolution"]
-        if res:
-            last = max(res, key=lambda c: c.id)
+        last = _settled(codes)
+        if last is not None:
             out[key] = Confirmed(key[0], key[1], last.value, (last.reviewer,), True)
             continue
         first = codes[0].value
@@ -242,7 +264,7 @@ def conflicts(
             by.setdefault((wid, f), []).append(c)
     out = []
     for (wid, f), codes in sorted(by.items()):
-        if any(c.origin == "resolution" for c in codes) or len(codes) < 2:
+        if _settled(codes) is not None or len(codes) < 2:
             continue
         if any(not _same(c.value, codes[0].value) for c in codes):
             title = ws.db.execute("SELECT title FROM works WHERE id = ?", [wid]).fetchone()

@@ -50,7 +50,7 @@ def coding_summary(ws: Workspace) -> dict[str, Any] | None:
     confirmed_by: dict[tuple[int, str], set[str]] = {}
     cur = store.current(ws)  # one read of the log for the three counts below
     for (wid, name, who), code in cur.items():
-        if code.status == "confirmed" and code.origin != "resolution" and wid in in_scope:
+        if code.status == "confirmed" and not store.is_resolution(code) and wid in in_scope:
             confirmed_by.setdefault((wid, name), set()).add(who)
     resolved = {k for k, c in store.confirmed(ws, cur=cur).items() if c.resolved}
     for wid, name in resolved:  # a resolved work counts as confirmed even if its coders withdrew

@@ -11,8 +11,10 @@ Members::
                               each with its ``id`` (undo notes and ``run_id`` refer to them)
 
 Rules: a code belongs to ``name@group`` of the bundle's group (a row naming another group's
-reviewer is relayed and skipped, as for decisions); its origin here is ``bundle:<group>``, so it
-counts as that reviewer's code and never as a resolution of this workspace's conflicts. Field,
+reviewer is relayed and skipped, as for decisions); its origin here is ``bundle:<group>``, a
+coder's code; a resolution the group made is ``bundle:<group>:resolution``, which settles a work
+only while every code confirmed for it is that group's (coding.store) -- never this workspace's
+reviewers' disagreement, nor a local reviewer who confirmed otherwise. Field,
 option, country, status and stage are checked against the RECEIVING protocol's codebook exactly
 as ``review code`` checks them (``coding.store.check_value``). Suggestion runs travel as
 provenance -- which machine output the partner's reviewers saw, and the evidence behind their
@@ -237,13 +239,13 @@ def _insert_code(conn: Any, ctx: Context, c: dict[str, Any]) -> int:
     if undo:  # the sender's row id -> the id of its copy here
         local = idx.local_code(int(undo.group(1)))
         note = f"undo of #{local}" if local is not None else f"undo of {ctx.group}#{undo.group(1)}"
-    if c["resolution"]:  # provenance: here it is the group's code, never a resolution of ours
-        note = f"resolution in {ctx.group}" + (f"; {note}" if note else "")
     run = None if c["run_id"] is None else idx.local_run(c["run_id"])
+    # the group's resolution settles only its own coders' disagreement (coding.store, rule 2)
+    origin = f"bundle:{ctx.group}" + (":resolution" if c["resolution"] else "")
     cur = conn.execute(
         "INSERT INTO coding_log (work_id, field, reviewer, value, status, origin, run_id, stage,"
         " note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [work, c["field"], c["reviewer"], value, c["status"], f"bundle:{ctx.group}", run,
+        [work, c["field"], c["reviewer"], value, c["status"], origin, run,
          c["stage"], note, c["created_at"]],
     )  # fmt: skip
     idx.set_code(c["id"], int(cur.lastrowid))
