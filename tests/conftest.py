@@ -45,3 +45,11 @@ def ws(tmp_path: Path, protocol_path: Path):
 @pytest.fixture
 def db_path(ws) -> str:
     return str(ws.path)
+
+
+async def settled(app, pilot) -> None:
+    """Wait for a Textual app's database workers (reads off the UI thread) and the callbacks
+    they post back, so a Pilot test checks what the screen shows once the read has arrived."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()

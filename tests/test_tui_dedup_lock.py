@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import settled
 from test_tui_lock import HOLD, hold_lock
 from test_tui_views import active_works, candidates, load_pairs
 
@@ -33,9 +34,7 @@ async def test_pair_decisions_wait_for_another_process_and_none_is_lost(ws, db_p
     load_pairs(ws)
     app = DedupApp(db_path, actor="ann")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()  # the pending pairs are read in a worker
-        await pilot.pause()
+        await settled(app, pilot)  # the pending pairs are read in a worker
         first = app.current
         proc = hold_lock(ws.path, HOLD)
         try:
@@ -61,8 +60,7 @@ async def test_pair_decisions_wait_for_another_process_and_none_is_lost(ws, db_p
         assert app.writes_pending == [] and app.waiting is None
         assert app.decided == 2 and errors(app) == []
         assert "No pairs waiting for review." in str(app.query_one("#pair-status").content)
-        await app.workers.wait_for_complete()  # the re-read after the last decision agrees
-        await pilot.pause()
+        await settled(app, pilot)  # the re-read after the last decision agrees
         assert "No pairs waiting for review." in str(app.query_one("#pair-status").content)
     statuses = candidates(db_path)
     assert statuses[first["title_b"]] == "distinct"
@@ -75,9 +73,7 @@ async def test_quit_waits_for_queued_pair_decisions(ws, db_path):
     load_pairs(ws)
     app = DedupApp(db_path, actor="ann")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.current is not None
         proc = hold_lock(ws.path, HOLD)
         await pilot.press("y")

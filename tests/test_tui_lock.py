@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import settled
 from test_screen import build_workspace
 
 from review.screen.tui.app import ScreenApp
@@ -170,9 +171,7 @@ async def test_conflict_resolutions_wait_for_another_process(db):
             )
     app = ConflictApp(db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()  # the open conflicts are read in a worker
-        await pilot.pause()
+        await settled(app, pilot)  # the open conflicts are read in a worker
         assert app.current["work_id"] == 2
         proc = hold_lock(db, HOLD)
         try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import settled
 from test_screen import build_workspace
 
 from review.screen.tui.app import ScreenApp
@@ -200,9 +201,7 @@ async def test_conflict_view_per_key_path(db):
     _dual_decisions(db)
     app = ConflictApp(db, resolver="carol")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.current is not None
         per_key = await _drive(app, pilot, [("i",), ("e", "1"), ("right",), ("m",)])
         await app.workers.wait_for_complete()

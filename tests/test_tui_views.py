@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import settled
 from test_screen import PROTOCOL, build_workspace
 from test_tui_sql import Recorder
 
@@ -34,13 +35,6 @@ def header(app) -> str:
 
 def messages(app) -> list[str]:
     return [n.message for n in app._notifications]
-
-
-async def settled(app, pilot) -> None:
-    """Wait for the app's database workers (reads off the UI thread) and their callbacks."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def ui_thread_calls(rec, module: str, function: str) -> list[str]:
