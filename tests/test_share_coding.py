@@ -286,3 +286,13 @@ def test_a_groups_resolution_settles_its_own_coders_only(coded):
     store.record(maputo, here, "challenges", "ana", ["technological"])
     assert (here, "challenges") not in store.confirmed(maputo, "challenges")
     assert [c["work_id"] for c in store.conflicts(maputo, "challenges")] == [here]
+
+
+def test_future_code_dates_are_clamped(coded):
+    """A code dated 2099 cannot outrank what the group's reviewers did before the import."""
+    _, maputo, good, tmp = coded
+    bad = rebuild(good, tmp / "future.reviewbundle", _set("coding_log.jsonl", 1, created_at="2099-01-01T00:00:00+00:00"))  # fmt: skip
+    s = import_bundle(maputo, bad)
+    assert s["dates_clamped"] == 1
+    latest_date = maputo.db.execute("SELECT MAX(created_at) FROM coding_log").fetchone()[0]
+    assert latest_date < "2099"
