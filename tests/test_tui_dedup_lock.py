@@ -12,7 +12,7 @@ import time
 
 import pytest
 from conftest import settled
-from test_tui_lock import HOLD, hold_lock
+from test_tui_lock import HOLD, hold_lock, until
 from test_tui_views import active_works, candidates, load_pairs
 
 from review.screen.tui.base import WAITING, LockStatus
@@ -53,9 +53,7 @@ async def test_pair_decisions_wait_for_another_process_and_none_is_lost(ws, db_p
             assert set(candidates(db_path).values()) == {"pending"}  # nothing written yet
         finally:
             assert proc.wait(timeout=30) == 0
-        deadline = time.monotonic() + 30
-        while app.writes_pending and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await until(pilot, lambda: not app.writes_pending)
         await pilot.pause(0.2)
         assert app.writes_pending == [] and app.waiting is None
         assert app.decided == 2 and errors(app) == []
@@ -81,8 +79,6 @@ async def test_quit_waits_for_queued_pair_decisions(ws, db_path):
         await pilot.pause(0.2)
         assert app.is_running and len(app.writes_pending) == 1
         assert proc.wait(timeout=30) == 0
-        deadline = time.monotonic() + 30
-        while app.is_running and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await until(pilot, lambda: not app.is_running)
     assert sorted(candidates(db_path).values()) == ["duplicate", "pending"]
     assert active_works(db_path) == 3

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,13 @@ def db(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("REVIEW_BUSY_TIMEOUT", "1")  # every connection gives up after 1 s
     build_workspace(tmp_path / "tui.db").close()
     return tmp_path / "tui.db"
+
+
+async def until(pilot, done: Callable[[], bool], seconds: float = 30) -> None:
+    """Pause until ``done()`` (the queued writes saved, the app ended), ``seconds`` at most."""
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        await pilot.pause(0.1)
 
 
 def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
@@ -95,9 +103,7 @@ async def test_decisions_wait_for_another_process_and_none_is_lost(db):
             assert mine(db) == {1: ("include", None)}
         finally:
             assert proc.wait(timeout=30) == 0
-        deadline = time.monotonic() + 30
-        while app.writes_pending and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await until(pilot, lambda: not app.writes_pending)
         await pilot.pause(0.2)
         assert app.writes_pending == []
         assert app.waiting is None and not app.query_one(LockStatus).has_class("-waiting")
@@ -124,9 +130,7 @@ async def test_quit_waits_for_queued_decisions(db):
         await pilot.pause(0.2)
         assert app.is_running and app.writes_pending == [1, 2]
         assert proc.wait(timeout=30) == 0
-        deadline = time.monotonic() + 30
-        while app.is_running and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await until(pilot, lambda: not app.is_running)
     assert mine(db) == {1: ("include", None), 2: ("maybe", None)}
 
 
@@ -183,9 +187,7 @@ async def test_conflict_resolutions_wait_for_another_process(db):
             assert app.writes_pending == [2, 4] and app.current is None
         finally:
             assert proc.wait(timeout=30) == 0
-        deadline = time.monotonic() + 30
-        while app.writes_pending and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await until(pilot, lambda: not app.writes_pending)
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
         assert app.waiting is None and app.resolved == 2 and app.items == []
