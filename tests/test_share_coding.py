@@ -185,6 +185,8 @@ def _set(member: str, line: int, **fields) -> object:
         ("coding_log.jsonl", 1, {"field": "topics"}, ["coding_log.jsonl line 1", "'field'", "topics"]),
         ("coding_log.jsonl", 2, {"value": ["cultural"]}, ["coding_log.jsonl line 2", "'value'", "cultural"]),
         ("coding_log.jsonl", 1, {"status": "final"}, ["coding_log.jsonl line 1", "'status'"]),
+        ("coding_log.jsonl", 1, {"value": {"economic": 1}}, ["coding_log.jsonl line 1", "'value'", "list of texts"]),
+        ("coding_log.jsonl", 6, {"value": True}, ["coding_log.jsonl line 6", "'value'"]),
         ("coding_log.jsonl", 1, {"work_ref": 9999}, ["coding_log.jsonl line 1", "'work_ref'"]),
         ("coding_log.jsonl", 1, {"run_id": 77}, ["coding_log.jsonl line 1", "'run_id'", "77"]),
         ("coding_log.jsonl", 1, {"created_at": "yesterday"}, ["coding_log.jsonl line 1", "'created_at'"]),

@@ -147,6 +147,15 @@ def clean_suggestion(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, 
     return None if skipped else out
 
 
+def _plain(v: Any) -> bool:
+    """What ``review code`` can store: nothing, a text, a number, or a list of texts."""
+    if v is None or isinstance(v, str):
+        return True
+    if isinstance(v, int | float):
+        return not isinstance(v, bool)
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
 def clean_code(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, Any] | None:
     """A coding log row as ``review code`` writes it; None when it speaks for another group."""
     r = _Row(ctx, "coding_log.jsonl", line, row)
@@ -157,8 +166,11 @@ def clean_code(ctx: Context, line: int, row: dict[str, Any]) -> dict[str, Any] |
     work = r.work_ref()
     f = _field(ctx, r)
     status = r.one_of("status", STATUSES)
+    raw = row.get("value")
+    if not _plain(raw):
+        raise r.fail("value", f"must be text, a number or a list of texts, not {_short(raw)}")
     try:
-        value = None if status == "retract" else check_value(f, row.get("value"))
+        value = None if status == "retract" else check_value(f, raw)
     except CodingError as e:
         raise r.fail("value", e.message)
     run, run_skipped = _run_ref(ctx, r, required=False)
