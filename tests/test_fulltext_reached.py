@@ -9,10 +9,8 @@ and PRISMA yet never be offered there. Real SQLite, real store API.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from test_truth import FT, TA, add, agree, make_ws, merge
+from test_truth import FT, TA, add, agree, make_ws, merge, tws  # noqa: F401 - fixture
 
 from review import prisma
 from review.prisma import check
@@ -22,57 +20,50 @@ from review.status import summary
 from review.store.decisions import has_reached, reached_ids, resolve_work
 
 
-@pytest.fixture
-def rws(tmp_path: Path):
-    w = make_ws(tmp_path)
-    yield w
-    w.close()
-
-
-def test_other_methods_report_decided_directly_at_full_text(rws):
-    db = add(rws, 2)  # database records: screened at title/abstract first
-    web = add(rws, 2, source="UNDP Accelerator Labs", arm="other")
+def test_other_methods_report_decided_directly_at_full_text(tws):  # noqa: F811
+    db = add(tws, 2)  # database records: screened at title/abstract first
+    web = add(tws, 2, source="UNDP Accelerator Labs", arm="other")
     # before any vote: the two reports are at full text already; the database records are not
-    assert eligible_work_ids(rws, FT) == sorted(web)
-    assert next_work(rws, FT, "ana", order="oldest") == min(web)
-    actions.decide(rws, web[0], FT, "ana", "include")  # no title/abstract vote: straight to FT
-    assert resolve_work(rws, web[0], FT)["decision"] == "include"
+    assert eligible_work_ids(tws, FT) == sorted(web)
+    assert next_work(tws, FT, "ana", order="oldest") == min(web)
+    actions.decide(tws, web[0], FT, "ana", "include")  # no title/abstract vote: straight to FT
+    assert resolve_work(tws, web[0], FT)["decision"] == "include"
     # status, PRISMA and the queue tell the same story
-    assert summary(rws)["decisions"][FT]["include"] == 1
-    v = prisma.compute(rws).values
+    assert summary(tws)["decisions"][FT]["include"] == 1
+    v = prisma.compute(tws).values
     assert v["other_assessed"] == 1 and v["other_included"] == 1
-    p = progress(rws, FT, "ana")
+    p = progress(tws, FT, "ana")
     assert (p["eligible"], p["screened"], p["include"], p["remaining"]) == (2, 1, 1, 1)
-    assert next_work(rws, FT, "ana", order="oldest") == web[1]
-    agree(rws)
+    assert next_work(tws, FT, "ana", order="oldest") == web[1]
+    agree(tws)
     # a database record reaches full text by moving on at title/abstract, as before
-    actions.decide(rws, db[0], TA, "ana", "include")
-    assert eligible_work_ids(rws, FT) == sorted([db[0], *web])
+    actions.decide(tws, db[0], TA, "ana", "include")
+    assert eligible_work_ids(tws, FT) == sorted([db[0], *web])
     # a report screened at title/abstract and excluded there leaves the full-text queue
-    actions.decide(rws, web[1], TA, "ana", "exclude", "E1")
-    assert eligible_work_ids(rws, FT) == sorted([db[0], web[0]])
-    assert next_work(rws, FT, "ana", order="oldest") == db[0]
-    flow = prisma.compute(rws)
+    actions.decide(tws, web[1], TA, "ana", "exclude", "E1")
+    assert eligible_work_ids(tws, FT) == sorted([db[0], web[0]])
+    assert next_work(tws, FT, "ana", order="oldest") == db[0]
+    flow = prisma.compute(tws)
     check.check(flow)
     assert flow["other_excluded"] == 1 and flow["other_included"] == 1
 
 
-def test_per_work_and_whole_stage_reach_agree(rws):
-    db = add(rws, 3)
-    web = add(rws, 3, source="UNDP Accelerator Labs", arm="other")
-    actions.decide(rws, db[0], TA, "ana", "include")
-    actions.decide(rws, db[1], TA, "ana", "exclude", "E1")
-    actions.decide(rws, web[0], TA, "ana", "maybe")
-    actions.decide(rws, web[1], TA, "ana", "exclude", "E2")
-    actions.decide(rws, web[1], FT, "ana", "include")  # logged, not counted: excluded before
-    whole = reached_ids(rws, FT)
+def test_per_work_and_whole_stage_reach_agree(tws):  # noqa: F811
+    db = add(tws, 3)
+    web = add(tws, 3, source="UNDP Accelerator Labs", arm="other")
+    actions.decide(tws, db[0], TA, "ana", "include")
+    actions.decide(tws, db[1], TA, "ana", "exclude", "E1")
+    actions.decide(tws, web[0], TA, "ana", "maybe")
+    actions.decide(tws, web[1], TA, "ana", "exclude", "E2")
+    actions.decide(tws, web[1], FT, "ana", "include")  # logged, not counted: excluded before
+    whole = reached_ids(tws, FT)
     assert whole == {db[0], web[0], web[2]}
     for wid in db + web:
-        assert has_reached(rws, wid, FT) == (wid in whole), wid
-        assert has_reached(rws, wid, TA)
-    assert set(eligible_work_ids(rws, FT)) == whole
-    assert summary(rws)["decisions"][FT]["include"] == 0
-    flow = prisma.compute(rws)
+        assert has_reached(tws, wid, FT) == (wid in whole), wid
+        assert has_reached(tws, wid, TA)
+    assert set(eligible_work_ids(tws, FT)) == whole
+    assert summary(tws)["decisions"][FT]["include"] == 0
+    flow = prisma.compute(tws)
     check.check(flow)
     assert flow["other_included"] == 0 and flow["other_ft_after_ta_exclude"] == 1
 
