@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import settled
 from test_coding import OPTS, PAGES, build, work_of_page
 
 from review.coding import store
@@ -36,12 +37,6 @@ def db(tmp_path: Path) -> Path:
     log_run(ws, sugg, "zero-shot", "challenges", select(ws, "all"), {"test": True})
     ws.close()
     return tmp_path / "code.db"
-
-
-async def settle(app: CodingApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let the database workers (the text, the confirmed works) finish and their results show."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def form_text(app: CodingApp) -> str:
@@ -92,7 +87,7 @@ async def test_evidence_is_highlighted(db: Path) -> None:
         page = work_of_page(app.ws, PAGES[0])
         app.pos = app.works.index(page)
         app.show_work()
-        await settle(app, pilot)
+        await settled(app, pilot)
         body = app.query_one("#text-body").content  # type: ignore[union-attr]
         assert "◀ environmental" in body.plain
         hit = [s for s in body.spans if "yellow" in str(s.style)]
@@ -189,19 +184,19 @@ async def test_confirm_and_text_read_off_the_ui_thread(db: Path) -> None:
     ws.close()
     app = CodingApp(db, reviewer="ana", stage="all")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(app, pilot)
         assert app.work_id == ids[0]
         seen: list[str] = []
         app.ws.db.conn.set_trace_callback(seen.append)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settled(app, pilot)
         assert app.work_id == ids[15]  # the confirmed works were skipped, as before
         reads = [q for q in seen if q.lstrip().upper().startswith("SELECT") and "coding_log" in q]
         assert len(reads) <= 2, reads  # the shown work's codes, not one query per skipped work
         assert not [q for q in seen if TEXT_TABLES.search(q)], "text read on the UI thread"
         app.pos = app.works.index(page)
         app.show_work()
-        await settle(app, pilot)
+        await settled(app, pilot)
         assert not [q for q in seen if TEXT_TABLES.search(q)], "text read on the UI thread"
         assert "waste" in body_text(app).lower() and "◀ environmental" in body_text(app)
         app.ws.db.conn.set_trace_callback(None)
@@ -211,14 +206,14 @@ async def test_a_slow_text_never_replaces_the_next_works_text(db: Path) -> None:
     """The text worker of a work the reviewer has already left must not show its text."""
     app = CodingApp(db, reviewer="ana", stage="all")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settled(app, pilot)
         first = body_text(app)
         page = work_of_page(app.ws, PAGES[0])
         app.pos = app.works.index(page)
         app.show_work()  # its text is being read ...
         app.pos = 0
         app.show_work()  # ... and the reviewer moved on
-        await settle(app, pilot)
+        await settled(app, pilot)
         assert body_text(app) == first
         assert "◀ environmental" not in body_text(app)
 
