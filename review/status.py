@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import prisma
+from .coding.summary import coding_summary, format_coding
 from .store import Workspace
 from .store.decisions import decision_counts
 from .store.records import (
@@ -37,6 +38,7 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "decisions": decision_counts(ws),
         "prisma": prisma.counts(ws),
         "stopping": stopping(ws, proto.stages if proto else ()),
+        "coding": coding_summary(ws),
     }
 
 
@@ -119,6 +121,7 @@ def format_summary(s: dict[str, Any]) -> str:
         for name, each in (st.get("reviewers") or {}).items():
             verdict = "stop" if each.get("should_stop") else "keep screening"
             lines.append(f"          {name}: {each.get('message')} -> {verdict}")
+    lines += format_coding(s.get("coding"))
     lines.append("PRISMA 2020")
     for k, v in s["prisma"].items():
         lines.append(f"  {k:<28} {v:>7}")

@@ -77,3 +77,28 @@ def test_summary_does_not_load_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_review_status_shows_the_coding_summary(tmp_path):
+    """`review status` (text and --json) carries the coding section beside screening and PRISMA."""
+    from click.testing import CliRunner
+
+    from review.cli import cli
+
+    db = tmp_path / "st.db"
+    ws = build(db)
+    ids = select(ws, "all").work_ids
+    run = fake_run(ws, {w: ("economic",) for w in ids[:5]})
+    store.record(ws, ids[0], "challenges", "ana", ["economic"])
+    ws.close()
+    r = CliRunner().invoke(cli, ["status", "--json", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    ch = json.loads(r.output)["coding"]["fields"]["challenges"]
+    assert (ch["in_scope"], ch["suggested"], ch["confirmed"]) == (40, 5, 1)
+    text = CliRunner().invoke(cli, ["status", "--db", str(db)]).output
+    lines = text.splitlines()
+    assert "Coding    all 40 active works (no inclusions yet)" in lines
+    assert any(ln.split()[:3] == ["challenges", "5", "1"] and f"#{run}" in ln for ln in lines), text
+    assert lines.index("Coding    all 40 active works (no inclusions yet)") < lines.index(
+        "PRISMA 2020"
+    )
