@@ -10,6 +10,34 @@ import click
 from ._common import echo_json
 
 METRICS = ("wss95", "rrf10", "loss", "screened_all", "stopped_at", "recall_at_stop")
+# Kept here so `review --help` imports nothing heavy; tests/test_simulate.py checks that they equal
+# priority.RECIPES and DEFAULT_RECIPE, priority.FEATURE_SETS + ("ensemble",) and stoprules.RULES.
+RECIPE_NAMES = (
+    "u4",
+    "u4-fast",
+    "ensemble",
+    "both",
+    "u4-pn",
+    "u4-t2",
+    "u4-pn10",
+    "t2-sw",
+    "t2-views",
+    "t2-emb",
+    "t2-embz",
+    "t2-emb3",
+    "t2-embz3",
+    "t2-embrrf",
+    "sw-emb",
+    "sw-emb3",
+    "sw-embrrf",
+    "t2-both",
+    "t2-sw1",
+    "t2-nb",
+    "classic",
+)
+DEFAULT_RECIPE = "u4-t2"
+FEATURE_CHOICES = ("tfidf", "embedding", "both", "ensemble")
+STOP_RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 
 
 def parse_seeds(value: str | None, seed: int) -> list[int]:
@@ -69,14 +97,15 @@ def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
 )
 @click.option(
     "--model",
+    type=click.Choice(RECIPE_NAMES),
     default=None,
     help="Prioritisation recipe (priority.RECIPES): u4 = ASReview 3.0.8's ELAS u4 exactly"
-    " (retrained after every record); u4-fast, u4-t2, t2-sw, t2-views, t2-emb, u4-pn, u4-pn10,"
-    " ensemble, both, classic = candidates in benchmarks/README.md; default: u4-t2.",
+    " (retrained after every record); the others are the candidates in benchmarks/README.md;"
+    f" default: {DEFAULT_RECIPE}.",
 )
 @click.option(
     "--features",
-    type=click.Choice(["tfidf", "embedding", "both", "ensemble"]),
+    type=click.Choice(FEATURE_CHOICES),
     default=None,
     help="Override the model's input: TF-IDF uni+bigrams, all-MiniLM-L6-v2 sentence embeddings"
     " (cached by content hash in the user cache), both side by side, or an ensemble of a"
@@ -84,7 +113,7 @@ def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
 )
 @click.option(
     "--stop-rule",
-    type=click.Choice(["cmh", "ranked", "knee", "target", "safe", "heuristic"]),
+    type=click.Choice(STOP_RULES),
     default=None,
     help="Stopping rule reported as the stop point (every rule is in --json).",
 )

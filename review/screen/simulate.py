@@ -142,6 +142,8 @@ def rank_order(
     seed: int = 0,
     model: str | None = None,
     schedule: str = "batch",
+    mix: str = "rank",
+    weights: tuple[float, ...] = (),
 ) -> list[int]:
     """Screening order (priors first) produced by retraining the model as records are labelled.
 
@@ -172,7 +174,7 @@ def rank_order(
             rest = [int(i) for i in np.flatnonzero(~seen)]
             pick = [rest[rng.randrange(len(rest))]]
         else:
-            s = score(X, order, y.tolist(), seed, model)
+            s = score(X, order, y.tolist(), seed, model, mix, weights)
             s[seen] = -np.inf
             k = min(_batch(len(order), schedule), n - len(order))
             if k == 1:
@@ -298,8 +300,10 @@ def simulate(
     elif feats == "ensemble":
         X = (tfidf, combine_features(None, embeddings, "embedding"))
     else:
-        X = combine_features(tfidf, embeddings, feats)
-    order = rank_order(X, labels, priors, seed, rec.scorer, rec.schedule)
+        X = combine_features(tfidf, embeddings, feats, rec.embed_weight)
+    if "+" in rec.scorer and not isinstance(X, tuple):  # several models on one feature set
+        X = (X,) * len(rec.scorer.split("+"))
+    order = rank_order(X, labels, priors, seed, rec.scorer, rec.schedule, rec.mix, rec.weights)
     after = [labels[i] for i in order[len(priors) :]]
     stops = stoprules.apply_all(labels, order, len(priors), target, confidence, seed)
     n = len(labels)
