@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/screening.py [--models u4,ensemble] [--seeds 1,2,3]
         [--labels included,abstract] [--sets Cohen] [--no-asreview] [--lodo] [--json-out F]
+        [--runs DIR] [--cached-only] [--asreview-cached-only]
 
 Every set in ../shared/data/screening is simulated with the same priors (1 relevant + 1 irrelevant,
 chosen by `review.screen.simulate.choose_priors(seed)`) and seeds for every model and for ASReview,
@@ -10,8 +11,9 @@ on both label columns: `label_included` (final inclusion, every set) and `label_
 /tmp/asr-venv (torch==2.13.0 installed first, then `pip install asreview==3.0.8`), niced, one run at
 a time; its screening order is read from the project's results.db and scored with OUR metric
 functions, so every column uses the same definitions (records ASReview left unscreened after the
-last relevant one count as screened last). Runs are cached (ours in RUNS/<model>.jsonl, ASReview
-in CACHE/*.json), so a re-run only computes what is missing.
+last relevant one count as screened last). Runs are cached (ours in RUNS/<model>.jsonl, `--runs`
+to pick another directory, e.g. an empty one to re-run everything; ASReview in CACHE/*.json), so a
+re-run only computes what is missing.
 
 Prints per set × label: WSS@95 of each model and of ASReview, RRF@10 and loss of the first model;
 then means, u4 parity (|our u4 - ASReview|), the first model minus ASReview per set, the
@@ -175,6 +177,7 @@ def lodo(
 
 
 def main() -> None:
+    global RUNS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default=f"{priority.DEFAULT_RECIPE},u4")
     ap.add_argument("--seeds", default="1,2,3")
@@ -190,7 +193,11 @@ def main() -> None:
     ap.add_argument("--lodo", action="store_true", help="leave-one-dataset-out model choice")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per ASReview run")
     ap.add_argument("--json-out", default="")
+    ap.add_argument(
+        "--runs", default=str(RUNS), help="directory caching our runs (a new one re-runs them)"
+    )
     args = ap.parse_args()
+    RUNS = Path(args.runs)
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
     models = [m for m in args.models.split(",") if m]

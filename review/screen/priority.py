@@ -1,22 +1,25 @@
 """Prioritised screening: order unscreened works by a model retrained on the decisions so far.
 
 Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features)`` for the screening
-queue, and the pure pieces shared with ``review simulate``: ``RECIPES``/``recipe(name)`` (text,
-TF-IDF preset, scorer, retraining schedule), ``build_features(texts, preset)`` and
-``score(X, idx, y, seed, model)``. Until at least one relevant (include/maybe) and one irrelevant
-(exclude) decision exist, the order is random (seeded) so the first decisions are an unbiased sample.
+queue, and the pieces shared with ``review simulate``: ``RECIPES``/``recipe(name)`` (text, TF-IDF
+preset, scorer, retraining schedule, features, ensemble mix), and from scorers.py
+``build_features(texts, preset)`` and ``score(X, idx, y, seed, model, mix, weights)``. Until at
+least one relevant (include/maybe) and one irrelevant (exclude) decision exist, the order is
+random (seeded) so the first decisions are an unbiased sample.
 
-``u4`` is ASReview 3.0.8's ELAS u4 exactly (settings below); on the shared sets its screening order
-matches the real ``asreview simulate`` run for run (benchmarks/screening.py). The default,
-``u4-t2`` (``DEFAULT_RECIPE``), is u4 with the title counted twice in the text, retrained after every
-record until 200 are labelled and then every 2% (a 2,000-record set: ~300 fits instead of ~2,000).
-Measured with benchmarks/screening.py (8 sets x seeds 1-3 x both label columns, 1+1 priors; see
-benchmarks/README.md for the tables): mean WSS@95 +2.2 (final labels) and +0.9 (title/abstract
-labels) over u4 and the real ASReview, no set more than 2.3 below them; candidates that won some
-sets by more lost others by 4-6 points (stop words + min_df 2; an ensemble of both TF-IDF views;
-presumed-irrelevant random records as in AutoTAR). MiniLM embeddings (``features`` ``both`` or
-``embedding``, from the workspace cache that ``review themes`` fills) remain available but were
-not re-measured against u4, so the workspace ranks with TF-IDF (``DEFAULT_FEATURES``).
+``u4`` is ASReview 3.0.8's ELAS u4 exactly (settings in scorers.py); on the shared sets its
+screening order matches the real ``asreview simulate`` run for run (benchmarks/screening.py). The
+default, ``t2-embrrf`` (``DEFAULT_RECIPE``), fuses two models by reciprocal rank fusion (each
+record scores 1 / (60 + its rank) in each model's ranking, summed): u4's SVM on TF-IDF of the
+text with the title counted twice (``u4-t2``), and the same SVM on the record's all-MiniLM-L6-v2
+embedding; both retrained after every record until 200 are labelled, then every 2%. Measured with
+benchmarks/screening.py (8 sets x seeds 1-3 x both label columns, 1+1 priors; tables in
+benchmarks/README.md): mean WSS@95 +5.5 (final labels) and +2.0 (title/abstract labels) over u4
+and the real ASReview, no set more than 2.1 below them, and chosen by leave-one-dataset-out in
+every fold among the candidates that keep that bar. A rank-sum or z-score mix of the same two
+models, or one SVM on both feature sets side by side, won more on some sets but lost 6-13 points
+on others. In the workspace the embedding model joins only when the embeddings cache (filled by
+``review themes``) holds a vector for every work; otherwise the TF-IDF model ranks alone.
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ RECIPES: dict[str, Recipe] = {
     "t2-nb": Recipe("t2-nb", text_of, "u4", "u4+nb", "fast"),
     "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
 }
-DEFAULT_RECIPE = "u4-t2"
+DEFAULT_RECIPE = "t2-embrrf"
 
 
 def recipe(name: str | None) -> Recipe:

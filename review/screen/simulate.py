@@ -3,8 +3,11 @@
 ``simulate(texts, labels, ...)`` replays a review: it labels ``prior_included`` relevant and
 ``prior_excluded`` irrelevant records chosen at random (seeded), then repeatedly retrains the model
 from priority.py and "screens" the best-ranked unlabelled records, revealing their labels.
-``features`` picks the model's input (tfidf | embedding | both, see priority.py for the measured
-comparison); embeddings come from ``embed_texts`` (all-MiniLM-L6-v2, offline) or the caller.
+The recipe (``model``, default ``priority.DEFAULT_RECIPE``) fixes the model's input;
+``features`` overrides it (tfidf | embedding | both | ensemble, see priority.py for the measured
+comparison). Embeddings come from the caller, made with ``embed_texts`` (all-MiniLM-L6-v2,
+offline, cached by content hash); the default recipe needs them (an ensemble of a TF-IDF and an
+embedding model).
 
 Retraining schedule (the recipe's, see ``_batch``): ``every`` record (ELAS u4, as ASReview does);
 ``fast`` after every record until 200 are labelled, then every 2% of the labelled set (the default
@@ -288,6 +291,11 @@ def simulate(
             f"unknown stopping rule {rule!r}; expected one of {', '.join(stoprules.RULES)}"
         )
     labels = [int(v) for v in labels]
+    if feats != "tfidf" and embeddings is None:
+        raise ScreenError(
+            f"model {rec.name}: features {feats!r} need sentence embeddings"
+            " (simulate.embed_texts of the (title, abstract) pairs)"
+        )
     if embeddings is not None and len(embeddings) != len(labels):
         raise ScreenError(f"{len(embeddings)} embeddings for {len(labels)} records")
     if priors is None:
