@@ -205,6 +205,7 @@ NEW_RECIPES = (
     "sw-emb",
     "sw-emb3",
     "sw-embrrf",
+    "views-embrrf",
     "t2-both",
     "t2-sw1",
     "t2-nb",

@@ -30,6 +30,7 @@ RECIPE_NAMES = (
     "sw-emb",
     "sw-emb3",
     "sw-embrrf",
+    "views-embrrf",
     "t2-both",
     "t2-sw1",
     "t2-nb",

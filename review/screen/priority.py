@@ -131,6 +131,7 @@ RECIPES: dict[str, Recipe] = {
     "sw-emb": Recipe("sw-emb", text_of, "default", "u4", "fast", "ensemble"),
     "sw-emb3": Recipe("sw-emb3", text_of, "default", "u4", "fast", "ensemble", "rank", (2.0, 1.0)),
     "sw-embrrf": Recipe("sw-embrrf", text_of, "default", "u4", "fast", "ensemble", "rrf"),
+    "views-embrrf": Recipe("views-embrrf", text_of, "u4+default", "u4", "fast", "ensemble", "rrf"),
     "t2-both": Recipe("t2-both", text_of, "u4", "u4", "fast", "both"),
     "t2-sw1": Recipe("t2-sw1", text_of, "u4-sw", "u4", "fast"),
     "t2-nb": Recipe("t2-nb", text_of, "u4", "u4+nb", "fast"),

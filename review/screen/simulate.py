@@ -303,8 +303,10 @@ def simulate(
     priors = list(priors)
     views = "+" in rec.tfidf
     tfidf = build_features(list(texts), rec.tfidf) if feats != "embedding" and not views else None
-    if views:  # an ensemble of TF-IDF views: one model per view, ranks summed
+    if views:  # an ensemble of TF-IDF views (and the embeddings): one model each, mixed
         X: Any = tuple(build_features(list(texts), p) for p in rec.tfidf.split("+"))
+        if feats == "ensemble":
+            X += (combine_features(None, embeddings, "embedding"),)
     elif feats == "ensemble":
         X = (tfidf, combine_features(None, embeddings, "embedding"))
     else:
