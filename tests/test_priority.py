@@ -200,10 +200,7 @@ def _nsaids_pairs(n=150):
 NEW_RECIPES = (
     "t2-embz",
     "t2-emb3",
-    "t2-embz3",
     "t2-embrrf",
-    "sw-emb",
-    "sw-emb3",
     "sw-embrrf",
     "views-embrrf",
     "t2-both",

@@ -113,6 +113,10 @@ class Recipe:
     embed_weight: float | None = None  # ``both``: the embeddings' scale beside unit TF-IDF rows
 
 
+# Candidates measured in benchmarks/screening.py (tables in benchmarks/README.md): "t2-" = u4's
+# TF-IDF SVM with the title twice; "-emb*" = with the same SVM on MiniLM embeddings, mixed by
+# rank sum ("emb", "emb3": TF-IDF weighted 2:1), z-scores ("embz") or reciprocal rank fusion
+# ("embrrf"); "sw" = stop words + min_df 2, "sw1" = stop words only; "views" = both TF-IDFs.
 RECIPES: dict[str, Recipe] = {
     "u4": Recipe("u4", u4_text, "u4", "u4", "every"),
     "u4-fast": Recipe("u4-fast", u4_text, "u4", "u4", "fast"),
@@ -126,10 +130,7 @@ RECIPES: dict[str, Recipe] = {
     "t2-emb": Recipe("t2-emb", text_of, "u4", "u4", "fast", "ensemble"),
     "t2-embz": Recipe("t2-embz", text_of, "u4", "u4", "fast", "ensemble", "z"),
     "t2-emb3": Recipe("t2-emb3", text_of, "u4", "u4", "fast", "ensemble", "rank", (2.0, 1.0)),
-    "t2-embz3": Recipe("t2-embz3", text_of, "u4", "u4", "fast", "ensemble", "z", (2.0, 1.0)),
     "t2-embrrf": Recipe("t2-embrrf", text_of, "u4", "u4", "fast", "ensemble", "rrf"),
-    "sw-emb": Recipe("sw-emb", text_of, "default", "u4", "fast", "ensemble"),
-    "sw-emb3": Recipe("sw-emb3", text_of, "default", "u4", "fast", "ensemble", "rank", (2.0, 1.0)),
     "sw-embrrf": Recipe("sw-embrrf", text_of, "default", "u4", "fast", "ensemble", "rrf"),
     "views-embrrf": Recipe("views-embrrf", text_of, "u4+default", "u4", "fast", "ensemble", "rrf"),
     "t2-both": Recipe("t2-both", text_of, "u4", "u4", "fast", "both"),
