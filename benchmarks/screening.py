@@ -176,6 +176,34 @@ def lodo(
     return rows
 
 
+def print_stop_by_model(by_model: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
+    """Per ranking model and stopping rule: runs reaching 95% recall, mean work saved; then
+    pooled, and the models on which each rule misses the issue's bar (>= 95% of runs)."""
+    rules = list(stoprules.RULES)
+    print("stopping rules by ranking model: runs with recall >= 95% / runs, mean work saved")
+    print(f"{'model':<14}" + "".join(f"{r:>18}" for r in rules))
+    pooled: dict[str, list[tuple[float, float]]] = {r: [] for r in rules}
+    misses: dict[str, list[str]] = {r: [] for r in rules}
+    for m, per_rule in by_model.items():
+        cells = ""
+        for r in rules:
+            v = per_rule.get(r, [])
+            pooled[r] += v
+            ok = sum(x >= 0.95 for x, _ in v)
+            if v and ok < 0.95 * len(v):
+                misses[r].append(f"{m} {ok}/{len(v)}")
+            cells += f"{ok:>5}/{len(v):<3} {100 * mean([s for _, s in v]) if v else 0:5.1f}%   "
+        print(f"{m:<14}{cells}")
+    for r in rules:
+        v = pooled[r]
+        ok = sum(x >= 0.95 for x, _ in v)
+        print(
+            f"  {r}: pooled {ok}/{len(v)} ({100 * ok / max(len(v), 1):.1f}%), mean saved"
+            f" {100 * mean([s for _, s in v]):.1f}%; below 95% of runs on:"
+            f" {', '.join(misses[r]) or 'no model'}"
+        )
+
+
 def main() -> None:
     global RUNS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -191,6 +219,12 @@ def main() -> None:
     )
     ap.add_argument("--cached-only", action="store_true", help="report only runs already cached")
     ap.add_argument("--lodo", action="store_true", help="leave-one-dataset-out model choice")
+    ap.add_argument(
+        "--stop-by-model",
+        action="store_true",
+        help="every stopping rule on every model's runs: does a rule reach 95%% recall in"
+        " >= 95%% of runs whatever ranks the records?",
+    )
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per ASReview run")
     ap.add_argument("--json-out", default="")
     ap.add_argument(
@@ -211,6 +245,7 @@ def main() -> None:
     table: dict[str, dict[str, dict[int, float]]] = {m: {} for m in models + ["asreview"]}
     first_runs: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
+    by_model: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for lab in args.labels.split(","):
         label = LABELS[lab]
         for f in files:
@@ -227,6 +262,13 @@ def main() -> None:
                     for r in rs
                 ]
                 table[m][key] = {r["seed"]: x["wss95"] for r, x in zip(rs, per[m], strict=True)}
+                if args.stop_by_model:
+                    for r in rs:
+                        st = stoprules.apply_all(labels, r["order"], r["n_priors"], seed=r["seed"])
+                        for k, v in st.items():
+                            by_model.setdefault(m, {}).setdefault(k, []).append(
+                                (v.recall, v.saved(len(labels)))
+                            )
                 if m == models[0]:  # every stopping rule, recomputed from the cached order
                     for r in rs:
                         st = stoprules.apply_all(labels, r["order"], r["n_priors"], seed=r["seed"])
@@ -306,6 +348,8 @@ def main() -> None:
                     f"  u4 parity: our u4 - ASReview mean {mean([a - b for a, b in pairs]):+.2f}"
                     f" over {len(pairs)} runs; identical WSS@95 in {same}"
                 )
+    if by_model:
+        print_stop_by_model(by_model)
     if args.lodo and len(models) > 1:
         cands = [m for m in models if m != "u4"]
         print(
