@@ -233,21 +233,15 @@ def sample_state(
 
 def draws_to_stop(urn: int, n: int, k: int, r_al: int, target: float, confidence: float) -> int:
     """Fewest further draws, none relevant, that make p < 1 - confidence (at most urn - n)."""
-    from .stopping import hypergeom_p
+    from .stopping import hypergeom_p, smallest
 
     def stops(m: int) -> bool:
         return hypergeom_p(urn, n + m, k, r_al + k, r_al, target) < 1 - confidence
 
-    lo, hi = 0, max(urn - n, 0)
+    hi = max(urn - n, 0)
     if not stops(hi):  # cannot happen (drawing the whole urn rejects H0); be safe
         return hi
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if stops(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    return smallest(stops, hi)
 
 
 def sample_p(state: dict[str, Any], target: float) -> float:

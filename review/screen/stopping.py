@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..store import Workspace
@@ -172,10 +172,16 @@ def irrelevant_needed(
 
     if remaining <= 0 or not stops(remaining):
         return None if remaining > 0 else 0
-    lo, hi = 0, remaining  # stops(hi) holds
+    return smallest(stops, remaining)
+
+
+def smallest(holds: Callable[[int], bool], hi: int) -> int:
+    """The smallest m in [0, hi] for which ``holds(m)``, by bisection (``holds`` monotone and
+    true at ``hi``)."""
+    lo = 0
     while lo < hi:
         mid = (lo + hi) // 2
-        if stops(mid):
+        if holds(mid):
             hi = mid
         else:
             lo = mid + 1
