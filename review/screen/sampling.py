@@ -265,28 +265,13 @@ def evaluate_cmh(
     record is screened) or the random sample's test. Keys of ``stopping.evaluate`` plus ``rule``,
     ``phase``, ``trigger``, ``to_sample``, ``sample_drawn``, ``sample_relevant``, ``urn``,
     ``r_al``, ``draws_to_stop`` and the phase's ``sample_started_at`` / ``sample_seed``."""
-    from .stopping import ASSUMES_CMH, HEURISTIC_N, METHOD, consecutive_irrelevant, estimate
+    from .stopping import ASSUMES_CMH, sequence_facts
 
-    n_screened, found = len(labels), int(sum(labels))
-    remaining = max(n_total - n_screened, 0)
-    est_left, est_recall = estimate(labels, remaining)
-    cons = consecutive_irrelevant(labels)
+    facts = sequence_facts(labels, n_total, target, confidence)
+    n_screened = facts["n_screened"]
+    remaining, cons = facts["n_remaining"], facts["consecutive_irrelevant"]
     trig = trigger_size(n_total)
-    out: dict[str, Any] = {
-        "method": METHOD,
-        "rule": "cmh",
-        "assumes": ASSUMES_CMH,
-        "target_recall": target,
-        "confidence": confidence,
-        "n_screened": n_screened,
-        "n_remaining": remaining,
-        "n_relevant_found": found,
-        "est_relevant_remaining": est_left,
-        "estimated_recall": est_recall,
-        "consecutive_irrelevant": cons,
-        "heuristic_stop": cons >= HEURISTIC_N,
-        "trigger": trig,
-    }
+    out: dict[str, Any] = facts | {"rule": "cmh", "assumes": ASSUMES_CMH, "trigger": trig}
     everything = n_screened > 0 and remaining == 0
     if phase is None or state is None:
         reached = longest_run(labels) >= trig

@@ -258,17 +258,37 @@ def estimate(labels: Sequence[int], remaining: int) -> tuple[float, float]:
     return est_left, round(est_recall, 4)
 
 
+def sequence_facts(
+    labels: Sequence[int], n_total: int, target: float, confidence: float
+) -> dict[str, Any]:
+    """What both rules report of a screening sequence, whatever they conclude from it."""
+    n_screened, found = len(labels), int(sum(labels))
+    remaining = max(n_total - n_screened, 0)
+    est_left, est_recall = estimate(labels, remaining)
+    cons = consecutive_irrelevant(labels)
+    return {
+        "method": METHOD,
+        "target_recall": target,
+        "confidence": confidence,
+        "n_screened": n_screened,
+        "n_remaining": remaining,
+        "n_relevant_found": found,
+        "est_relevant_remaining": est_left,
+        "estimated_recall": est_recall,
+        "consecutive_irrelevant": cons,
+        "heuristic_stop": cons >= HEURISTIC_N,
+    }
+
+
 def evaluate(
     labels: Sequence[int], n_total: int, target: float, confidence: float
 ) -> dict[str, Any]:
     """The stopping status of a screening sequence (pure; used by stopping_status)."""
-    n_screened = len(labels)
-    found = int(sum(labels))
-    remaining = max(n_total - n_screened, 0)
+    facts = sequence_facts(labels, n_total, target, confidence)
+    n_screened, found = facts["n_screened"], facts["n_relevant_found"]
+    remaining, cons = facts["n_remaining"], facts["consecutive_irrelevant"]
     p = buscar_p(labels, n_total, target) if n_screened and found else 1.0
     should_stop = bool(found) and (remaining == 0 or p < 1 - confidence)
-    est_left, est_recall = estimate(labels, remaining)
-    cons = consecutive_irrelevant(labels)
     if not found:
         msg = "no relevant record yet: keep screening"
     elif should_stop and remaining == 0:
@@ -288,22 +308,12 @@ def evaluate(
     to_stop = (
         None if should_stop or not found else irrelevant_needed(labels, n_total, target, confidence)
     )
-    return {
-        "method": METHOD,
+    return facts | {
         "rule": "ranked",
         "phase": None,  # the ranked form has no random-sample phase
         "assumes": ASSUMES,
         "irrelevant_to_stop": to_stop,
-        "target_recall": target,
-        "confidence": confidence,
         "p_value": round(p, 6),
-        "n_screened": n_screened,
-        "n_remaining": remaining,
-        "n_relevant_found": found,
-        "est_relevant_remaining": est_left,
-        "estimated_recall": est_recall,
-        "consecutive_irrelevant": cons,
-        "heuristic_stop": cons >= HEURISTIC_N,
         "should_stop": should_stop,
         "message": msg,
     }
