@@ -53,3 +53,27 @@ async def settled(app, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def kill_after(script: Path, db: Path | str, prefix: str, want: int, timeout: float) -> int:
+    """Run ``script db`` (a driver printing "<prefix> N" after its Nth committed change), SIGKILL
+    it once it has reported ``want`` changes (or at ``timeout`` seconds); the last N reported."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    reported = 0
+    deadline = time.monotonic() + timeout
+    while reported < want and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith(prefix):
+            reported = int(line.split()[1])
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return reported

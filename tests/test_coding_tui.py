@@ -281,27 +281,11 @@ asyncio.run(main())
 
 
 def test_sigkill_loses_no_code_shown(db: Path, tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
+    from conftest import kill_after
 
     script = tmp_path / "drive.py"
     script.write_text(KILL_SCRIPT)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True, env=env
-    )
-    assert proc.stdout is not None
-    reported = 0
-    deadline = time.monotonic() + 90
-    while reported < 6 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("shown"):
-            reported = int(line.split()[1])
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    reported = kill_after(script, db, "shown", 6, 90)
     assert reported >= 6
     ws = Workspace.open(db)
     rows = [r for r in store.history(ws) if r.reviewer == "ana"]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -240,21 +237,11 @@ KILL_SCRIPT = textwrap.dedent(
 
 
 def test_sigkill_loses_no_decision_shown_as_made(db, tmp_path):
+    from conftest import kill_after
+
     script = tmp_path / "drive.py"
     script.write_text(KILL_SCRIPT)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True, env=env
-    )
-    assert proc.stdout is not None
-    reported = 0
-    deadline = time.monotonic() + 60
-    while reported < 8 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("decided"):
-            reported = int(line.split()[1])
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    reported = kill_after(script, db, "decided", 8, 60)
     assert reported >= 8
     from review.store import Workspace
 
