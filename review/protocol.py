@@ -41,6 +41,8 @@ _KNOWN_TOP = {
     "coding",
 }
 
+STOPPING_RULES = ("cmh", "ranked")  # [screening] stopping: the published rule, or BUSCAR
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -298,7 +300,7 @@ def validate(data: dict[str, Any], text: str = "", path: str = "<protocol>") -> 
             )
 
     stopping = scr.get("stopping", "cmh")
-    if stopping not in ("cmh", "ranked"):
+    if stopping not in STOPPING_RULES:
         raise c.fail("screening.stopping", f'must be "cmh" or "ranked", got {stopping!r}')
 
     kw = data.get("keywords", {})

@@ -25,8 +25,9 @@ from ..errors import ScreenError
 from ..store import Workspace
 from ..store.workspace import now
 
-RULES = ("cmh", "ranked")  # the protocol's [screening] stopping
-SHUFFLE_SALT = 7919  # the urn's order: random.Random(seed + 7919), as simulate.stop_by_sampling
+SHUFFLE_SALT = (
+    7919  # the urn's order: random.Random(seed + SHUFFLE_SALT), also in simulate.stop_by_sampling
+)
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,9 @@ def stop_by_sampling(
     if t >= n:
         return n, 1.0
     rest = list(order[t:])
-    random.Random(seed + 7919).shuffle(rest)
+    from .sampling import SHUFFLE_SALT  # the workspace's urn is shuffled the same way
+
+    random.Random(seed + SHUFFLE_SALT).shuffle(rest)
     r_al, k, urn = found, 0, len(rest)
     for j, idx in enumerate(rest, 1):
         k += labels[idx]
