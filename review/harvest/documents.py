@@ -8,7 +8,6 @@ never points at a path that moves. ``documents`` rows hold the extracted text (a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
 import shutil
@@ -17,13 +16,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from ..hashing import sha256_file as sha256_file  # one file hash (the file store, bundles)
 from ..store.records import finish_search
 from ..store.workspace import Workspace, now
 from ..themes.gazetteer import country_code  # noqa: F401  (one gazetteer for page tags and text)
 
 # Names pycountry does not resolve by itself (old names, short forms, Portuguese/French forms).
-
-_BUF = 1 << 20
 
 
 @contextlib.contextmanager
@@ -43,15 +41,6 @@ def logged_batch(ws: Workspace, search_id: int, result: Any) -> Iterator[None]:
         finish_search(
             ws, search_id, records_found=result.found, records_stored=stored, status=status
         )
-
-
-def sha256_file(path: str | Path) -> str:
-    """The sha256 of a file's bytes, read in 1 MiB chunks (the file store's names, bundles)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_BUF), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def store_file(ws: Workspace, path: Path, sha256: str, suffix: str | None = None) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import BundleError
-from ..harvest.documents import sha256_file as sha256_file  # one file hash (bundles use it)
+from ..hashing import sha256_file as sha256_file  # one file hash (bundles use it)
 
 MiB = 1024**2
 MAX_MEMBERS = 200_000
