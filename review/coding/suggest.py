@@ -46,7 +46,7 @@ from .text import MAX_SENTENCES, Sentence, sentences
 SIMILARITY_THRESHOLD = 0.36
 TOP_K = 2
 RULE = (
-    "mean of the 2 best sentences; a sentence scores the mean of its cosine similarity to the"
+    f"mean of the {TOP_K} best sentences; a sentence scores the mean of its cosine similarity to the"
     " option's description and to its closest facet (description split at top-level commas)"
 )
 TEMPERATURE = 0.05

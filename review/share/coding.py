@@ -31,14 +31,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..coding.store import check_value
+from ..coding.store import STATUSES, check_value
 from ..errors import CodingError
 from ..store import Workspace
 from .rows import Context, _Row, _short
 
 MEMBERS = ("coding_runs.jsonl", "coding_suggestions.jsonl", "coding_log.jsonl")
 METHODS = ("zero-shot", "few-shot")
-STATUSES = ("draft", "confirmed", "retract")
 _UNDO = re.compile(r"^undo of #(\d+)$")
 _CANON = "COALESCE((SELECT w.merged_into FROM works w WHERE w.id = t.work_id), t.work_id)"
 
