@@ -125,10 +125,8 @@ def test_embeddings_used_only_when_the_cache_covers_the_works(ws):
     tf, emb = priority.work_features(ws, "ensemble")[1]  # one model each
     assert tf.shape == (80, tfidf_cols) and emb.shape == (80, 384)
     default = priority.work_features(ws)[1]  # the default recipe's features
-    if priority.recipe(None).features == "ensemble":
-        assert isinstance(default, tuple) and default[1].shape == (80, 384)
-    else:
-        assert default.shape == (80, tfidf_cols)
+    assert priority.recipe(None).features == "ensemble"  # the default ranks with both models
+    assert isinstance(default, tuple) and default[1].shape == (80, 384)
     assert priority.work_features(ws, "embedding")[1].shape == (80, 384)
     with pytest.raises(ScreenError, match="unknown features"):
         priority.work_features(ws, "bert")
