@@ -262,24 +262,27 @@ def main() -> None:
                     for r in rs
                 ]
                 table[m][key] = {r["seed"]: x["wss95"] for r, x in zip(rs, per[m], strict=True)}
-                if args.stop_by_model:
-                    for r in rs:
+                if args.stop_by_model or m == models[0]:
+                    n = len(labels)
+                    for r in rs:  # every stopping rule, recomputed once from the cached order
                         st = stoprules.apply_all(labels, r["order"], r["n_priors"], seed=r["seed"])
-                        for k, v in st.items():
-                            by_model.setdefault(m, {}).setdefault(k, []).append(
-                                (v.recall, v.saved(len(labels)))
+                        if args.stop_by_model:
+                            for k, v in st.items():
+                                by_model.setdefault(m, {}).setdefault(k, []).append(
+                                    (v.recall, v.saved(n))
+                                )
+                        if m == models[0]:
+                            stop = {
+                                k: {
+                                    "recall": v.recall,
+                                    "saved": v.saved(n),
+                                    "stopped_at": v.screened,
+                                }
+                                for k, v in st.items()
+                            }
+                            first_runs.append(
+                                {"set": f.stem, "label": lab, "seed": r["seed"], "stopping": stop}
                             )
-                if m == models[0]:  # every stopping rule, recomputed from the cached order
-                    for r in rs:
-                        st = stoprules.apply_all(labels, r["order"], r["n_priors"], seed=r["seed"])
-                        n = len(labels)
-                        stop = {
-                            k: {"recall": v.recall, "saved": v.saved(n), "stopped_at": v.screened}
-                            for k, v in st.items()
-                        }
-                        first_runs.append(
-                            {"set": f.stem, "label": lab, "seed": r["seed"], "stopping": stop}
-                        )
             theirs: list[dict[str, Any]] = []
             if run_as or args.asreview_cached_only:
                 for seed in seeds:
