@@ -204,11 +204,22 @@ def reviewer_progress(ws: Workspace, reviewer: str) -> tuple[set[int], set[int]]
     return some, every
 
 
+def bundle_origin(group: str, resolution: bool = False) -> str:
+    """The origin of a code a bundle brought: ``bundle:<group>`` (one of the group's coders) or
+    ``bundle:<group>:resolution`` (a conflict the group settled); ``resolution_group`` parses it."""
+    return f"bundle:{group}" + (":resolution" if resolution else "")
+
+
+def resolution_group(origin: str) -> str | None:
+    """The group of a ``bundle:<group>:resolution`` origin (``bundle_origin``), else None."""
+    if origin.startswith("bundle:") and origin.endswith(":resolution"):
+        return origin.removeprefix("bundle:").removesuffix(":resolution") or None
+    return None
+
+
 def is_resolution(c: Code) -> bool:
     """A resolver's code (ours, or a bundle group's), not a coder's vote."""
-    return c.origin == "resolution" or (
-        c.origin.startswith("bundle:") and c.origin.endswith(":resolution")
-    )
+    return c.origin == "resolution" or resolution_group(c.origin) is not None
 
 
 def _settled(codes: list[Code]) -> Code | None:
@@ -220,7 +231,7 @@ def _settled(codes: list[Code]) -> Code | None:
     if not theirs:
         return None
     last = max(theirs, key=lambda c: c.id)
-    group = last.origin.removeprefix("bundle:").removesuffix(":resolution")
+    group = resolution_group(last.origin)
     return last if all(c.reviewer.endswith(f"@{group}") for c in codes) else None
 
 

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..coding.store import STATUSES, check_value
+from ..coding.store import STATUSES, bundle_origin, check_value
 from ..errors import CodingError
 from ..store import Workspace
 from .rows import Context, _Row, _short
@@ -252,7 +252,7 @@ def _insert_code(conn: Any, ctx: Context, c: dict[str, Any]) -> int:
         note = f"undo of #{local}" if local is not None else f"undo of {ctx.group}#{undo.group(1)}"
     run = None if c["run_id"] is None else idx.local_run(c["run_id"])
     # the group's resolution settles only its own coders' disagreement (coding.store, rule 2)
-    origin = f"bundle:{ctx.group}" + (":resolution" if c["resolution"] else "")
+    origin = bundle_origin(ctx.group, resolution=c["resolution"])
     cur = conn.execute(
         "INSERT INTO coding_log (work_id, field, reviewer, value, status, origin, run_id, stage,"
         " note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
