@@ -22,6 +22,13 @@ percentile rank of a work's value among all works of the workspace (unlabelled, 
             stop words) -> logistic regression (C = 1, balanced); score (pct(S) + pct(P)) / 2,
             P the model's probability for every work
   pk        p and k together: (pct(S_prf) + pct(K)) / 2
+Round 5 (stated after round 4 found no scorer that passes, before measuring these): a second,
+different embedding whose weights ship inside a PyPI wheel (WordLlama 0.4.0, `l2_supercat`, 256
+dimensions, static token embeddings pooled; its wheel carries the weights, so it works offline).
+``--extra-vectors FILE.npy`` gives its unit vectors for the texts ``--dump-texts FILE.json``
+wrote (every sentence, then the descriptions, then the facets), computed in a scratch venv:
+  w  wordllama  S computed the same way with WordLlama vectors
+  wf fused      (pct(S) + pct(S_w)) / 2 (two different models' rankings, equal weight)
 Measured exactly as coding_rules.py: 500 random halves of the 117 hand-coded works (seed 0),
 one threshold for all options tuned on one half (grid 0.01), macro-F1 on the other; the 53
 scored against the union of both coders, the 64 against coder 2. Adoption in
@@ -85,6 +92,7 @@ def load(ws_path: Path) -> dict[str, object]:
     ends = np.cumsum([len(x) for x in facs])
     spans = list(zip(ends - [len(x) for x in facs], ends, strict=True))
     sv = mat[:n]
+    texts = [t for _, t in items] + opts
     fac = np.stack([(sv @ fv[a:b].T).max(axis=1) for a, b in spans], axis=1)
     owner = np.concatenate([[k] * len(sents[w]) for k, w in enumerate(ids)])
     text = ["\n".join(s.text for s in full[w]) for w in ids]
@@ -92,8 +100,9 @@ def load(ws_path: Path) -> dict[str, object]:
     kw = np.array([[sum(bool(p.search(t)) for p in ps) for ps in pats] for t in text], float)
     tonly = np.array([{s.where for s in sents[w]} == {"title"} for w in ids])
     return dict(
-        codes=f.codes, ids=ids, sv=sv, dv=dv, fac=fac, owner=owner, text=text, kw=kw, tonly=tonly
-    )
+        codes=f.codes, ids=ids, sv=sv, dv=dv, fac=fac, owner=owner, text=text, kw=kw, tonly=tonly,
+        texts=texts, spans=spans,
+    )  # fmt: skip
 
 
 def per_work(sent_scores: np.ndarray, owner: np.ndarray, n_works: int) -> np.ndarray:
@@ -123,6 +132,15 @@ def scorers(d: dict[str, object]) -> dict[str, np.ndarray]:
     return out
 
 
+def second_model(d: dict[str, object], mat: np.ndarray) -> np.ndarray:
+    """S with another model's vectors for the same texts (sentences, descriptions, facets)."""
+    owner = np.asarray(d["owner"])
+    n, k = len(owner), np.asarray(d["dv"]).shape[0]
+    sv, dv, fv = mat[:n], mat[n : n + k], mat[n + k :]
+    fac = np.stack([(sv @ fv[a:b].T).max(axis=1) for a, b in d["spans"]], axis=1)  # type: ignore[attr-defined]
+    return per_work((sv @ dv.T + fac) / 2, owner, len(d["ids"]))  # type: ignore[arg-type]
+
+
 def self_train(text: list[str], s: np.ndarray) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -144,8 +162,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workspace", type=Path, default=Path("/tmp/review-bench-coding.db"))
     ap.add_argument("--splits", type=int, default=500)
+    ap.add_argument("--dump-texts", type=Path)
+    ap.add_argument("--extra-vectors", type=Path)
     a = ap.parse_args()
     d = load(a.workspace)
+    if a.dump_texts:
+        import json
+
+        a.dump_texts.write_text(json.dumps(d["texts"]))
+        return
     codes: tuple[str, ...] = d["codes"]  # type: ignore[assignment]
     ws = build(a.workspace)
     paths = [DATA / "sadc_challenges_gold.csv", DATA / "sadc_challenges_coder2.csv"]
@@ -156,6 +181,9 @@ def main() -> None:
     y = np.array([[x[c] == "1" for c in codes] for x in g])
     src = np.array([str(x["source"]) for x in g])
     sc = scorers(d)
+    if a.extra_vectors:
+        sc["w wordllama"] = second_model(d, np.load(a.extra_vectors))
+        sc["wf fused"] = (pct(sc["current (mix top-2)"]) + pct(sc["w wordllama"])) / 2
     kw_any = np.asarray(d["kw"])[sel] > 0
     zeros, ok = np.zeros(y.shape), np.ones(y.shape, dtype=bool)
     rs = {name: Rule(v[sel], zeros, ok) for name, v in sc.items()}
