@@ -3,9 +3,15 @@ workspaces (several reviewers, undos, bundle origins)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import pytest
+from test_coding import build
 
 from review.coding import store
+from review.coding.scope import select
+from review.store import Workspace
 
 
 @pytest.mark.parametrize("group", ["lusaka", "Maputo team", "a.b-c", "x_1"])
@@ -29,3 +35,70 @@ def test_is_resolution_uses_the_parser() -> None:
     assert store.is_resolution(code(store.bundle_origin("lusaka", resolution=True)))
     assert not store.is_resolution(code(store.bundle_origin("lusaka")))
     assert not store.is_resolution(code("tui"))
+
+
+@pytest.fixture
+def cws(tmp_path: Path) -> Iterator[Workspace]:
+    """The demo protocol and corpus in a tmp workspace (test_coding.build)."""
+    w = build(tmp_path / "coding.db")
+    yield w
+    w.close()
+
+
+# -- reviewer_progress: an indexed aggregate, equal to folding current() -----------------------
+def old_progress(ws: Workspace, reviewer: str) -> tuple[set[int], set[int]]:
+    """The definition: fold every current code of the reviewer (what the app first did)."""
+    codes: dict[int, list[store.Code]] = {}
+    for (wid, _, who), c in store.current(ws).items():
+        if who == reviewer:
+            codes.setdefault(wid, []).append(c)
+    some = {w for w, cs in codes.items() if any(c.status == "confirmed" for c in cs)}
+    every = {w for w, cs in codes.items() if all(c.status == "confirmed" for c in cs)}
+    return some, every
+
+
+def plan_scans(ws: Workspace, fn: Callable[[], object]) -> list[str]:
+    """The plan lines of the statements ``fn`` runs that scan coding_log in full."""
+    stmts: list[str] = []
+    ws.db.conn.set_trace_callback(stmts.append)
+    try:
+        fn()
+    finally:
+        ws.db.conn.set_trace_callback(None)
+    assert stmts, "no statements traced"
+    lines = [r[3] for s in stmts for r in ws.db.conn.execute("EXPLAIN QUERY PLAN " + s)]
+    aliases = {"c", "u", "coding_log"}
+    return [ln for ln in lines if ln.startswith("SCAN") and ln.split()[1] in aliases]
+
+
+def test_reviewer_progress_equals_the_fold_and_reads_one_reviewer(cws: Workspace) -> None:
+    ids = select(cws, "all").work_ids
+    a, b, c, d, e, f, g = ids[:7]
+    rec = store.record
+    rec(cws, a, "challenges", "ana", ["economic"])  # a: confirmed
+    rec(cws, a, "city", "ana", "Lusaka", "draft")  # ... and a draft: some, not every
+    rec(cws, b, "challenges", "ana", ["governance"], "draft")
+    rec(cws, b, "challenges", "ana", ["governance"])  # b: draft then confirmed: every
+    rec(cws, c, "challenges", "ana", ["economic"])
+    store.undo(cws, reviewer="ana")  # c: undone -> retract, no code at all
+    rec(cws, d, "challenges", "ana", ["economic"], "draft")
+    rec(cws, d, "challenges", "ana", ["technological"])
+    store.undo(cws, reviewer="ana")  # d: back to the draft
+    rec(cws, e, "challenges", "ana", ["economic"])
+    rec(cws, e, "challenges", "ana", None, "retract")  # e: cleared
+    rec(cws, e, "city", "ana", "Ndola")  # ... but another field confirmed
+    rec(cws, f, "challenges", "ana", ["economic"], "draft")
+    rec(cws, g, "challenges", "ana", ["economic"])  # g, merged into f below: its later row wins
+    for wid in (a, c, d, f, g):  # other reviewers' codes never count for ana
+        rec(cws, wid, "challenges", "ben", ["governance"])
+        rec(cws, wid, "city", "cy", "Maputo", "draft")
+    store.undo(cws, reviewer="ben")
+    rec(cws, b, "challenges", "lead", ["economic"], origin="resolution")
+    cws.db.execute("UPDATE works SET active = 0, merged_into = ? WHERE id = ?", [f, g])
+    cws.db.conn.commit()
+    cws.db.conn.execute("ANALYZE")
+    for who in ("ana", "ben", "cy", "lead", "nobody"):
+        assert store.reviewer_progress(cws, who) == old_progress(cws, who), who
+    some, every = store.reviewer_progress(cws, "ana")
+    assert some == {a, b, e, f} and every == {b, e, f}  # f: g's later confirmation wins
+    assert plan_scans(cws, lambda: store.reviewer_progress(cws, "ana")) == []

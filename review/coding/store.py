@@ -194,14 +194,20 @@ def work_codes(ws: Workspace, work_id: int, reviewer: str) -> dict[str, Code]:
 
 def reviewer_progress(ws: Workspace, reviewer: str) -> tuple[set[int], set[int]]:
     """(works where the reviewer confirmed some field, works whose every current code of the
-    reviewer is confirmed -- the coding app skips these when it moves on). One read of the log."""
-    codes: dict[int, list[Code]] = {}
-    for (wid, _, who), c in current(ws).items():
-        if who == reviewer:
-            codes.setdefault(wid, []).append(c)
-    some = {w for w, cs in codes.items() if any(c.status == "confirmed" for c in cs)}
-    every = {w for w, cs in codes.items() if all(c.status == "confirmed" for c in cs)}
-    return some, every
+    reviewer is confirmed -- the coding app skips these when it moves on). One aggregate query
+    over the reviewer's own rows (index coding_log_reviewer): the latest row of each (work after
+    merges, field), retracted ones left out, as ``current`` says."""
+    latest = (
+        "SELECT MAX(c.id) AS id FROM coding_log c LEFT JOIN works w ON w.id = c.work_id"
+        f" WHERE c.reviewer = ? GROUP BY {FINAL}, c.field"
+    )
+    rows = ws.db.execute(
+        f"SELECT {FINAL} AS wid, MAX(c.status = 'confirmed'), MIN(c.status = 'confirmed')"
+        f" FROM ({latest}) l JOIN coding_log c ON c.id = l.id"
+        " LEFT JOIN works w ON w.id = c.work_id WHERE c.status != 'retract' GROUP BY wid",
+        [reviewer],
+    ).fetchall()
+    return {int(r[0]) for r in rows if r[1]}, {int(r[0]) for r in rows if r[2]}
 
 
 def bundle_origin(group: str, resolution: bool = False) -> str:

@@ -487,3 +487,13 @@ def m013_screen_sampling(db: sqlite_utils.Database) -> None:
     )
     for table in ("sample_phases", "sample_order"):
         _append_only(db, table)
+
+
+@migration
+def m014_coding_log_reviewer(db: sqlite_utils.Database) -> None:
+    """coding_log indexed by reviewer: the coding app's progress (which works a reviewer has
+    confirmed, re-read after each Enter and undo) reads only that reviewer's rows, not the
+    whole log (the index covers its grouping by work and field)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS coding_log_reviewer ON coding_log(reviewer, work_id, field, id)"
+    )
