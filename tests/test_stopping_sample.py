@@ -88,7 +88,7 @@ def test_replay_through_the_workspace_matches_simulate(ws, tmp_path, seed):
     served: list[int] = []
     stop = None
     while stop is None:
-        w = next_work(ws, STAGE, "ana", order="oldest", seed=seed)
+        w = next_work(ws, STAGE, "ana", order="oldest", seed=seed, sampling=True)
         assert w is not None, "the rule never stopped"
         served.append(w)
         _decide(ws, [w], "include" if label_of[w] else "exclude")
@@ -132,7 +132,7 @@ def test_sample_phase_stops_when_the_test_rejects_and_says_how_far(ws):
     _decide(ws, works[20:70], "exclude")
     assert status.summary(ws)["stopping"][STAGE]["phase"] == "ranked"
     assert ws.db["sample_phases"].count == 0  # status only reads: no phase started by it
-    first = next_work(ws, STAGE, "ana", order="oldest", seed=5)
+    first = next_work(ws, STAGE, "ana", order="oldest", seed=5, sampling=True)
     phase = sampling.current_phase(ws, STAGE, "ana")
     assert phase is not None and (phase.urn, phase.r_al, phase.n_screened) == (230, 20, 70)
     urn = sampling.urn_order(ws, phase.id)
@@ -159,7 +159,7 @@ def test_a_decision_out_of_order_counts_only_when_the_prefix_reaches_it(ws):
     works = _works(ws, 120)
     _decide(ws, works[:2], "include")
     _decide(ws, works[2:52], "exclude")
-    next_work(ws, STAGE, "ana", order="oldest")
+    next_work(ws, STAGE, "ana", order="oldest", sampling=True)
     phase = sampling.current_phase(ws, STAGE, "ana")
     urn = sampling.urn_order(ws, phase.id)
     _decide(ws, [urn[3]], "include")  # a search hit, say: not yet part of the sample
@@ -207,7 +207,7 @@ def test_status_with_several_reviewers_is_the_teams_and_each_ones(ws):
     works = _works(ws, 100)
     _decide(ws, works[:2], "include")
     _decide(ws, works[2:52], "exclude")
-    next_work(ws, STAGE, "ana")  # ana's random sample starts (50 in a row)
+    next_work(ws, STAGE, "ana", sampling=True)  # ana's random sample starts (50 in a row)
     _decide(ws, works[:10], "exclude", reviewer="bo")
     summary = status.summary(ws)
     st = summary["stopping"][STAGE]
@@ -223,7 +223,7 @@ def test_works_added_after_sampling_began_are_served_after_the_urn(ws):
     works = _works(ws, 120)
     _decide(ws, works[:2], "include")
     _decide(ws, works[2:52], "exclude")
-    next_work(ws, STAGE, "ana", order="oldest")
+    next_work(ws, STAGE, "ana", order="oldest", sampling=True)
     phase = sampling.current_phase(ws, STAGE, "ana")
     urn = sampling.urn_order(ws, phase.id)
     late = _works(ws, 3)[-3:]  # a later search: 3 new works, not in the urn
@@ -233,3 +233,26 @@ def test_works_added_after_sampling_began_are_served_after_the_urn(ws):
     assert st["sample_drawn"] == len(urn) and st["outside_sample"] == 3
     assert "3 eligible record(s) added since sampling began" in st["message"]
     assert next_work(ws, STAGE, "ana", order="oldest") == late[0]
+
+
+def test_asking_what_next_writes_nothing(ws):
+    """``next_work`` / ``ScreenQueue.build`` with their default arguments only read: with the
+    trigger reached they write no sample phase (only ``sampling=True`` starts one), and once a
+    phase exists a plain read serves its urn without writing again."""
+    from review.screen.queue import ScreenQueue
+
+    works = _works(ws, 100)
+    _decide(ws, works[:2], "include")
+    _decide(ws, works[2:52], "exclude")  # 50 irrelevant in a row: the trigger is reached
+    changes = ws.db.conn.total_changes
+    assert next_work(ws, STAGE, "ana", order="oldest") == works[52]
+    assert ScreenQueue.build(ws, STAGE, "ana", order="oldest").phase_id is None
+    assert ws.db["sample_phases"].count == 0 and ws.db.conn.total_changes == changes
+    first = next_work(ws, STAGE, "ana", order="oldest", sampling=True)  # asked to start it
+    phase = sampling.current_phase(ws, STAGE, "ana")
+    assert phase is not None and ws.db["sample_phases"].count == 1
+    urn = sampling.urn_order(ws, phase.id)
+    changes = ws.db.conn.total_changes
+    assert first == urn[0] == next_work(ws, STAGE, "ana", order="oldest")
+    assert ScreenQueue.build(ws, STAGE, "ana").phase_id == phase.id
+    assert ws.db["sample_phases"].count == 1 and ws.db.conn.total_changes == changes

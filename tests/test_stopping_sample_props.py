@@ -78,7 +78,7 @@ def test_sample_is_the_decided_prefix_of_the_stored_order(ops, seed):
         shutil.copy(_template(), db)
         ws = Workspace.open(db)
         try:
-            q = ScreenQueue.build(ws, STAGE, "ana", order="oldest", seed=seed)
+            q = ScreenQueue.build(ws, STAGE, "ana", order="oldest", seed=seed, sampling=True)
             phase = sampling.current_phase(ws, STAGE, "ana")
             assert phase is not None and q.phase_id == phase.id  # the trigger was reached
             urn = sampling.urn_order(ws, phase.id)

@@ -173,15 +173,19 @@ def progress(ws: Workspace, stage: str, reviewer: str) -> dict[str, Any]:
 def ranked_ids(
     ws: Workspace, stage: str, reviewer: str | None, order: str = "relevance", seed: int = 0
 ) -> list[int]:
-    """Unscreened eligible works, best first (the prioritisation module when available)."""
+    """Unscreened eligible works, best first (the prioritisation module when available; "oldest"
+    needs no model, so the screening app's first order imports none)."""
     if order not in ORDERS:
         raise ScreenError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
-    try:
-        from .priority import rank_unscreened
-    except ImportError:  # prioritisation not installed yet: oldest first
-        done = screened_work_ids(ws, stage, reviewer)
-        return [w for w in eligible_work_ids(ws, stage) if w not in done]
-    return list(rank_unscreened(ws, stage, reviewer=reviewer, order=order, seed=seed))
+    if order != "oldest":
+        try:
+            from .priority import rank_unscreened
+        except ImportError:  # prioritisation not installed: oldest first
+            pass
+        else:
+            return list(rank_unscreened(ws, stage, reviewer=reviewer, order=order, seed=seed))
+    done = screened_work_ids(ws, stage, reviewer)
+    return [w for w in eligible_work_ids(ws, stage) if w not in done]
 
 
 @dataclass
@@ -208,15 +212,19 @@ class ScreenQueue:
         reviewer: str,
         order: str = "relevance",
         seed: int = 0,
-        sampling: bool = True,
+        sampling: bool = False,
+        sample_now: bool = False,
     ) -> ScreenQueue:
-        """The queue now; ``sampling``: enter the stopping rule's random-sample phase when its
-        trigger has been reached (a write: the urn's order is stored) and serve the urn."""
-        from .sampling import maybe_start, queue_order
+        """The queue now: the urn of the stage's random-sample phase when there is one
+        (``sampling.serving_phase``), else the ranking. Only reads by default; ``sampling``:
+        enter the phase when the stopping rule's trigger has been reached, ``sample_now``:
+        enter it at once (both write: the urn's order is stored)."""
+        from .sampling import queue_order, serving_phase
 
         check_stage(ws, stage)
         skip = not_retrieved_ids(ws) if previous_stage(ws, stage) else set()
-        phase = maybe_start(ws, stage, reviewer, seed) if sampling else None
+        start = "now" if sample_now else ("trigger" if sampling else None)
+        phase = serving_phase(ws, stage, reviewer, seed, start)
         if phase is not None:
             return cls(stage, reviewer, queue_order(ws, phase, reviewer), 0, skip, phase.id)
         return cls(stage, reviewer, ranked_ids(ws, stage, reviewer, order, seed), 0, skip)
@@ -253,6 +261,8 @@ def next_work(
     reviewer: str,
     order: str = "relevance",
     seed: int = 0,
+    sampling: bool = False,
 ) -> int | None:
-    """The next work to screen (one-off; the TUI keeps a ``ScreenQueue`` instead)."""
-    return ScreenQueue.build(ws, stage, reviewer, order, seed).next_work(ws)
+    """The next work to screen (one-off; the TUI keeps a ``ScreenQueue`` instead). Only reads
+    unless ``sampling``: then the random-sample phase starts if its trigger has been reached."""
+    return ScreenQueue.build(ws, stage, reviewer, order, seed, sampling).next_work(ws)

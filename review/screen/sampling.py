@@ -94,11 +94,7 @@ def queue_order(
     if done is None:
         done = screened_work_ids(ws, phase.stage, reviewer)
     urn = urn_order(ws, phase.id)
-    if _first_stage(ws, phase.stage):
-        sql = "SELECT id FROM works WHERE active = 1 ORDER BY id"
-        pool = [r[0] for r in ws.db.execute(sql)]
-    else:
-        pool = sorted(_eligible(ws, phase.stage))
+    pool = _pool(ws, phase.stage)
     ok = set(pool)
     in_urn = set(urn)
     first = [w for w in urn if w not in done and w in ok]
@@ -110,10 +106,10 @@ def scope(ws: Workspace, stage: str, reviewer: str | None) -> tuple[list[tuple[i
     eligible (``stopping.screening_sequence``'s view, as the rule counts them)."""
     from .stopping import screening_sequence
 
-    if _first_stage(ws, stage):
+    if _first_stage(ws, stage):  # counted in SQL: no list of ~100k ids
         n_total = int(ws.db.execute("SELECT COUNT(*) FROM works WHERE active = 1").fetchone()[0])
         return screening_sequence(ws, stage, reviewer, active_only=True), n_total
-    eligible = _eligible(ws, stage)
+    eligible = set(_pool(ws, stage))
     seq = [(w, y) for w, y in screening_sequence(ws, stage, reviewer) if w in eligible]
     return seq, len(eligible)
 
@@ -124,17 +120,28 @@ def _first_stage(ws: Workspace, stage: str) -> bool:
     return previous_stage(ws, stage) is None
 
 
-def _eligible(ws: Workspace, stage: str) -> set[int]:
-    """Eligible works of a later stage that can be screened (not marked not retrieved)."""
+def _pool(ws: Workspace, stage: str) -> list[int]:
+    """The works the urn is drawn from, ascending: the stage's eligible works
+    (``queue.eligible_work_ids``) less, after the first stage, those marked not retrieved."""
     from .queue import eligible_work_ids, not_retrieved_ids
 
-    return set(eligible_work_ids(ws, stage)) - not_retrieved_ids(ws)
+    ids = eligible_work_ids(ws, stage)
+    if _first_stage(ws, stage):
+        return ids
+    gone = not_retrieved_ids(ws)
+    return [w for w in ids if w not in gone]
 
 
 def start_phase(
-    ws: Workspace, stage: str, reviewer: str | None, seed: int = 0, trigger: str = "explicit"
+    ws: Workspace,
+    stage: str,
+    reviewer: str | None,
+    seed: int = 0,
+    trigger: str = "explicit",
+    seq: list[tuple[int, int]] | None = None,
 ) -> Phase:
-    """Enter the random-sample phase now: store the urn's random order and the state so far."""
+    """Enter the random-sample phase now: store the urn's random order and the state so far.
+    ``seq``: the scope's screening sequence (``scope``) when the caller has it already."""
     from .queue import check_stage
 
     check_stage(ws, stage)
@@ -142,13 +149,10 @@ def start_phase(
         raise ScreenError(
             'the protocol sets [screening] stopping = "ranked": no random-sample phase'
         )
-    seq, _ = scope(ws, stage, reviewer)
+    if seq is None:
+        seq, _ = scope(ws, stage, reviewer)
     done = {w for w, _ in seq}
-    if _first_stage(ws, stage):
-        pool = [r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 1 ORDER BY id")]
-    else:
-        pool = sorted(_eligible(ws, stage))
-    urn = [w for w in pool if w not in done]
+    urn = [w for w in _pool(ws, stage) if w not in done]
     random.Random(seed + SHUFFLE_SALT).shuffle(urn)
     proto = ws.protocol()
     last = ws.db.execute("SELECT MAX(id) FROM decisions").fetchone()[0]
@@ -173,20 +177,43 @@ def start_phase(
     return phase
 
 
-def maybe_start(ws: Workspace, stage: str, reviewer: str | None, seed: int = 0) -> Phase | None:
-    """The current phase, or a new one when the trigger has been reached (None: still ranked)."""
+def maybe_start(
+    ws: Workspace,
+    stage: str,
+    reviewer: str | None,
+    seed: int = 0,
+    scoped: tuple[list[tuple[int, int]], int] | None = None,
+) -> Phase | None:
+    """The current phase, or a new one when the trigger has been reached (None: still ranked).
+    ``scoped``: ``scope(ws, stage, reviewer)`` when the caller has read it already."""
     if rule_of(ws) != "cmh":
         return None
     phase = current_phase(ws, stage, reviewer)
     if phase is not None:
         return phase
-    seq, n_total = scope(ws, stage, reviewer)
+    seq, n_total = scoped if scoped is not None else scope(ws, stage, reviewer)
     labels = [y for _, y in seq]
     trig = trigger_size(n_total)
     if len(labels) < n_total and longest_run(labels) >= trig:
         text = f"{trig} irrelevant in a row (5% of {n_total} eligible, at least 50)"
-        return start_phase(ws, stage, reviewer, seed, trigger=text)
+        return start_phase(ws, stage, reviewer, seed, trigger=text, seq=seq)
     return None
+
+
+def serving_phase(
+    ws: Workspace, stage: str, reviewer: str | None, seed: int = 0, start: str | None = None
+) -> Phase | None:
+    """THE sample phase the screening queue serves (None: ranked screening, or the protocol's
+    ``stopping = "ranked"``). Only reads unless ``start`` says otherwise: ``"trigger"`` enters the
+    phase when the trigger has been reached (``maybe_start``), ``"now"`` enters it at once when
+    there is none (`review screen --sample`; a ScreenError under ``stopping = "ranked"``)."""
+    if start == "now" and current_phase(ws, stage, reviewer) is None:
+        return start_phase(ws, stage, reviewer, seed, trigger="explicit: review screen --sample")
+    if rule_of(ws) != "cmh":
+        return None
+    if start == "trigger":
+        return maybe_start(ws, stage, reviewer, seed)
+    return current_phase(ws, stage, reviewer)
 
 
 def sample_state(
@@ -202,7 +229,7 @@ def sample_state(
         seq, _ = scope(ws, phase.stage, reviewer)
     decided = dict(seq)
     order = urn_order(ws, phase.id)
-    ok = None if _first_stage(ws, phase.stage) else _eligible(ws, phase.stage)
+    ok = None if _first_stage(ws, phase.stage) else set(_pool(ws, phase.stage))
     # works merged away since (index works_active: no read of 100k work rows)
     inactive = {r[0] for r in ws.db.execute("SELECT id FROM works WHERE active = 0")}
     prefix: list[int] = []

@@ -27,16 +27,7 @@ from textual.widget import Widget
 
 from ...share.agreement import visible_decisions
 from .. import actions
-from ..queue import (
-    ScreenQueue,
-    check_stage,
-    current_decision,
-    eligible_work_ids,
-    not_retrieved_ids,
-    previous_stage,
-    screened_history,
-    screened_work_ids,
-)
+from ..queue import ScreenQueue, check_stage, current_decision, previous_stage, screened_history
 from .background import BackgroundMixin
 from .base import ReviewApp
 from .countries import CountriesMixin
@@ -75,7 +66,6 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         sample: bool = False,
     ) -> None:
         from ...store import default_reviewer
-        from .. import sampling
 
         super().__init__(db_path)
         stages = self.proto.stages if self.proto else ("title-abstract", "full-text")
@@ -83,24 +73,12 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self.reviewer = reviewer or default_reviewer()
         self.order, self.seed = order, seed
         self.full_text = previous_stage(self.ws, self.stage) is not None
-        done = screened_work_ids(self.ws, self.stage, self.reviewer)
-        skip = not_retrieved_ids(self.ws) if self.full_text else set()
-        if sample and sampling.current_phase(self.ws, self.stage, self.reviewer) is None:
-            sampling.start_phase(
-                self.ws, self.stage, self.reviewer, seed, trigger="explicit: review screen --sample"
-            )
-        phase = (
-            sampling.current_phase(self.ws, self.stage, self.reviewer)
-            if sampling.rule_of(self.ws) == "cmh"
-            else None
+        # the sample phase's urn if there is one (``sample``: start it now), else the oldest
+        # first until the first ranking arrives; the trigger is the progress panel's to check
+        self.queue = ScreenQueue.build(
+            self.ws, self.stage, self.reviewer, "oldest", seed, sample_now=sample
         )
-        if phase is not None:  # the random-sample phase: the urn's stored order, not a ranking
-            first = sampling.queue_order(self.ws, phase, self.reviewer, done)
-        else:
-            first = [w for w in eligible_work_ids(self.ws, self.stage) if w not in done]  # oldest
-        self.queue = ScreenQueue(
-            self.stage, self.reviewer, first, 0, skip, phase.id if phase else None
-        )
+        phase = self.queue.phase_id
         self.done: list[int] = screened_history(self.ws, self.stage, self.reviewer)
         self.pending: list[int] = []  # undone works, shown before the queue
         self.cursor: int | None = None  # index in self.done while browsing back
@@ -113,7 +91,9 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self._rank_busy = self._rank_dirty = False
         self.stop_delay = STOP_DELAY
         self.merges = MergeWatch.start(self.ws)
-        self.sub_title = f"{self.stage} · {self.reviewer}" + (" · random sample" if phase else "")
+        self.sub_title = f"{self.stage} · {self.reviewer}" + (
+            " · random sample" if phase is not None else ""
+        )
         # defaults < the protocol's [keys] < the user's $REVIEW_CONFIG / ~/.config/review/config.toml
         keys = keymap(
             self.proto.keys if self.proto else {}, self.proto.path if self.proto else None
