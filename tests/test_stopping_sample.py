@@ -256,3 +256,27 @@ def test_asking_what_next_writes_nothing(ws):
     assert first == urn[0] == next_work(ws, STAGE, "ana", order="oldest")
     assert ScreenQueue.build(ws, STAGE, "ana").phase_id == phase.id
     assert ws.db["sample_phases"].count == 1 and ws.db.conn.total_changes == changes
+
+
+def test_the_estimate_reads_the_screening_sequence_once(ws):
+    """The app's stopping estimate (``stopping_status(start=True)``, in a worker after each
+    pause) reads the stage's screening sequence once, also on the pause that starts the phase."""
+    works = _works(ws, 100)
+    _decide(ws, works[:2], "include")
+    _decide(ws, works[2:40], "exclude")
+    reads: list[str] = []
+
+    def trace(sql: str) -> None:
+        if "d.decision IN ('include','maybe')" in sql:  # stopping.screening_sequence's statement
+            reads.append(sql)
+
+    ws.db.conn.set_trace_callback(trace)
+    try:
+        for last in (51, 53):  # ranked phase, then the pause that starts the sample
+            _decide(ws, works[40:last], "exclude")
+            reads.clear()
+            st = stopping_status(ws, STAGE, "ana", log=False, start=True)
+            assert len(reads) == 1, (st["phase"], len(reads))
+    finally:
+        ws.db.conn.set_trace_callback(None)
+    assert st["phase"] == "sample" and ws.db["sample_phases"].count == 1

@@ -340,14 +340,15 @@ def stopping_status(
     target = proto.target_recall if proto else 0.95
     confidence = proto.confidence if proto else 0.95
     rule = rule_of(ws)
-    if rule == "cmh" and start:
-        maybe_start(ws, stage, reviewer, seed)
-    pairs, n_total = scope(ws, stage, reviewer)
+    pairs, n_total = scope(ws, stage, reviewer)  # read once: the trigger and the test share it
     seq = [y for _, y in pairs]
     if rule == "ranked":
         status = evaluate(seq, n_total, target, confidence)
     else:
-        phase = current_phase(ws, stage, reviewer)
+        if start:
+            phase = maybe_start(ws, stage, reviewer, seed, scoped=(pairs, n_total))
+        else:
+            phase = current_phase(ws, stage, reviewer)
         state = sample_state(ws, phase, reviewer, pairs) if phase else None
         status = evaluate_cmh(seq, n_total, target, confidence, phase, state)
     status["reviewer"] = reviewer
