@@ -102,3 +102,25 @@ def test_reviewer_progress_equals_the_fold_and_reads_one_reviewer(cws: Workspace
     some, every = store.reviewer_progress(cws, "ana")
     assert some == {a, b, e, f} and every == {b, e, f}  # f: g's later confirmation wins
     assert plan_scans(cws, lambda: store.reviewer_progress(cws, "ana")) == []
+
+
+def test_conflicts_read_every_title_in_one_query(cws: Workspace) -> None:
+    ids = select(cws, "all").work_ids[:6]
+    for wid in ids:  # six conflicts (and one agreement, no conflict)
+        store.record(cws, wid, "challenges", "ana", ["economic"])
+        store.record(cws, wid, "challenges", "ben", ["governance"])
+    store.record(cws, ids[0], "city", "ana", "Lusaka")
+    store.record(cws, ids[0], "city", "ben", "Lusaka")
+    stmts: list[str] = []
+    cws.db.conn.set_trace_callback(stmts.append)
+    try:
+        got = store.conflicts(cws)
+    finally:
+        cws.db.conn.set_trace_callback(None)
+    titles = dict(cws.db.execute("SELECT id, title FROM works").fetchall())
+    assert [(c["work_id"], c["field"], c["title"]) for c in got] == [
+        (wid, "challenges", titles[wid]) for wid in sorted(ids)
+    ]
+    assert got[0]["codes"] == {"ana": ["economic"], "ben": ["governance"]}
+    reads = [s for s in stmts if "title" in s and "works" in s]
+    assert len(reads) == 1, reads

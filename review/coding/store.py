@@ -279,21 +279,28 @@ def conflicts(
     for (wid, f, _), c in (current(ws, None, field) if cur is None else cur).items():
         if c.status == "confirmed":
             by.setdefault((wid, f), []).append(c)
-    out = []
-    for (wid, f), codes in sorted(by.items()):
-        if _settled(codes) is not None or len(codes) < 2:
-            continue
-        if any(not _same(c.value, codes[0].value) for c in codes):
-            title = ws.db.execute("SELECT title FROM works WHERE id = ?", [wid]).fetchone()
-            out.append(
-                {
-                    "work_id": wid,
-                    "field": f,
-                    "title": title[0] if title else None,
-                    "codes": {c.reviewer: c.value for c in sorted(codes, key=lambda c: c.reviewer)},
-                }
-            )
-    return out
+    open_ = [
+        (wid, f, codes)
+        for (wid, f), codes in sorted(by.items())
+        if _settled(codes) is None
+        and len(codes) >= 2
+        and any(not _same(c.value, codes[0].value) for c in codes)
+    ]
+    ids = json.dumps(sorted({wid for wid, _, _ in open_}))  # every title in one query
+    titles: dict[int, str | None] = dict(
+        ws.db.execute(
+            "SELECT id, title FROM works WHERE id IN (SELECT value FROM json_each(?))", [ids]
+        ).fetchall()
+    )
+    return [
+        {
+            "work_id": wid,
+            "field": f,
+            "title": titles.get(wid),
+            "codes": {c.reviewer: c.value for c in sorted(codes, key=lambda c: c.reviewer)},
+        }
+        for wid, f, codes in open_
+    ]
 
 
 def resolve(ws: Workspace, work_id: int, field: str, value: Any, resolver: str) -> int:
