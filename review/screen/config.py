@@ -15,16 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ScreenError
+from ..paths import user_config_dir  # re-exported: its old home
+
+__all__ = ["ENV", "config_path", "load_config", "user_config_dir", "user_keys"]
 
 ENV = "REVIEW_CONFIG"
 _KEY_RE = re.compile(r"^[^\s,]+(?:\s*,\s*[^\s,]+)*$")  # 'y', 'ctrl+y', 'left,h', '?'
-
-
-def user_config_dir() -> Path:
-    """The user's review directory: ``$XDG_CONFIG_HOME/review``, else ``~/.config/review``
-    (the config file here, the group signing keys in share/keys.py)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base).expanduser() / "review"
 
 
 def config_path() -> Path:
