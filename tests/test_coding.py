@@ -107,6 +107,23 @@ text = "out"
             "must be a description",
             None,
         ),
+        (
+            '[[coding.fields]]\nname = "x"\nkind = "multi"\nthreshold = 1.5\n'
+            '[coding.fields.options]\na = "b"\n',
+            "a similarity between 0 and 1",
+            None,
+        ),
+        (
+            '[[coding.fields]]\nname = "x"\nkind = "multi"\nthreshold = "high"\n'
+            '[coding.fields.options]\na = "b"\n',
+            "a similarity between 0 and 1",
+            None,
+        ),
+        (
+            '[[coding.fields]]\nname = "x"\nkind = "text"\nthreshold = 0.4\n',
+            "only multi and single fields take a threshold",
+            None,
+        ),
     ],
 )
 def test_bad_codebook_names_the_place(coding: str, message: str, line: str | None) -> None:
@@ -116,6 +133,16 @@ def test_bad_codebook_names_the_place(coding: str, message: str, line: str | Non
     assert str(e.value).startswith("p.toml")
     if line:
         assert e.value.where == line
+
+
+def test_field_threshold_is_read_and_defaults_to_none() -> None:
+    opts = '[coding.fields.options]\na = "b"\n'
+    p = protocol.loads(
+        BASE + '[[coding.fields]]\nname = "x"\nkind = "multi"\nthreshold = 0.42\n' + opts
+        + '[[coding.fields]]\nname = "y"\nkind = "single"\n' + opts,
+        path="p.toml",
+    )  # fmt: skip
+    assert [f.threshold for f in p.codebook] == [0.42, None]
 
 
 # -- the coding log -------------------------------------------------------------------------------

@@ -62,6 +62,31 @@ def test_zero_shot_run_with_evidence_and_stated_threshold(db: Path) -> None:
     ws.close()
 
 
+def test_a_field_threshold_in_the_protocol_moves_every_yes(tmp_path: Path) -> None:
+    """Another codebook needs another bar: ``threshold`` on the field replaces 0.36, is stated in
+    the output and logged with the run; at 0.9 no sentence reaches it, so nothing is suggested."""
+    text = (PROTOCOLS / "sadc-smart-cities.toml").read_text(encoding="utf-8")
+    head = 'name = "challenges"\nlabel = "Challenges reported"\nkind = "multi"\n'
+    assert head in text
+    toml = tmp_path / "p.toml"
+    toml.write_text(text.replace(head, head + "threshold = 0.9\n"), encoding="utf-8")
+    path = tmp_path / "t.db"
+    ws = init(path, protocol.load(toml))
+    add_web(ws, [CORPUS / "gray" / "undp" / PAGES[0]], source="UNDP Accelerator Labs")
+    ws.close()
+    r = CliRunner().invoke(cli, ["suggest", "--db", str(path), "--field", "challenges"])
+    assert r.exit_code == 0, r.output
+    assert "challenges: similarity >= 0.90" in r.output
+    ws = Workspace.open(path)
+    wid = work_of_page(ws, PAGES[0])
+    ch = suggest_mod.latest(ws, [wid])[(wid, "challenges")]
+    assert len(ch) == 5 and not any(x["suggested"] for x in ch)
+    assert max(x["score"] for x in ch) < 0.5
+    params = json.loads(ws.db.execute("SELECT params FROM coding_runs").fetchone()[0])
+    assert params["similarity_thresholds"] == {"challenges": 0.9}
+    ws.close()
+
+
 def test_few_shot_once_codes_are_confirmed_and_runs_are_kept(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

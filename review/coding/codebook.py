@@ -5,10 +5,13 @@
 name = "challenges"
 label = "Challenges reported"
 kind = "multi"                      # multi | single | text | number | countries
+threshold = 0.36                    # optional (choice fields): zero-shot similarity for a yes
 [coding.fields.options]
 sociopolitical = "inequality, exclusion ..."   # code = description (what the machine reads)
 ```
-Choice fields (``multi``, ``single``) need options; the others must not have any.
+Choice fields (``multi``, ``single``) need options; the others must not have any. ``threshold``
+(choice fields only) replaces `review suggest`'s default similarity bar (0.36, measured on the demo
+codebook) for a codebook whose descriptions read differently.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class CodingField:
     label: str
     kind: str
     options: tuple[tuple[str, str], ...] = ()  # (code, description), protocol order
+    threshold: float | None = None  # zero-shot similarity bar; None: review suggest's default
 
     @property
     def choice(self) -> bool:
@@ -63,10 +67,11 @@ def parse(data: Any, checker: _Fails) -> tuple[CodingField, ...]:
         kp = f"coding.fields[{i}]"
         if not isinstance(f, dict):
             raise checker.fail(kp, "must be a table with name, label and kind")
-        extra = set(f) - {"name", "label", "kind", "options"}
+        extra = set(f) - {"name", "label", "kind", "options", "threshold"}
         if extra:
             raise checker.fail(
-                f"{kp}.{sorted(extra)[0]}", "unknown key; expected name, label, kind, options"
+                f"{kp}.{sorted(extra)[0]}",
+                "unknown key; expected name, label, kind, options, threshold",
             )
         name = f.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name):
@@ -105,5 +110,20 @@ def parse(data: Any, checker: _Fails) -> tuple[CodingField, ...]:
                 raise checker.fail(f"{kp}.options", "at most 9 options (number keys 1-9)")
         elif opts is not None:
             raise checker.fail(f"{kp}.options", f"a {kind} field takes no options")
-        out.append(CodingField(name, label.strip(), kind, tuple(options)))
+        out.append(
+            CodingField(name, label.strip(), kind, tuple(options), _threshold(f, kp, checker))
+        )
     return tuple(out)
+
+
+def _threshold(f: dict[str, Any], kp: str, checker: _Fails) -> float | None:
+    t = f.get("threshold")
+    if t is None:
+        return None
+    if f.get("kind") not in CHOICE_KINDS:
+        raise checker.fail(f"{kp}.threshold", "only multi and single fields take a threshold")
+    if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t < 1:
+        raise checker.fail(
+            f"{kp}.threshold", f"must be a similarity between 0 and 1 (e.g. 0.36), got {t!r}"
+        )
+    return float(t)

@@ -37,7 +37,7 @@ import numpy as np
 from ..models import text_hash
 from ..store.workspace import Workspace, now
 from ..themes.embed import DEFAULT_MODEL, Encoder, embed
-from . import CodingError, cities
+from . import CodingError, cities, prefill
 from .codebook import CodingField
 from .scope import Scope, select
 from .store import confirmed
@@ -82,8 +82,13 @@ class SuggestResult:
     notes: tuple[str, ...] = field(default=())
 
 
-def zero_shot_score(similarity: float) -> float:
-    return 1.0 / (1.0 + math.exp(-(similarity - SIMILARITY_THRESHOLD) / TEMPERATURE))
+def zero_shot_score(similarity: float, threshold: float = SIMILARITY_THRESHOLD) -> float:
+    return 1.0 / (1.0 + math.exp(-(similarity - threshold) / TEMPERATURE))
+
+
+def similarity_threshold(f: CodingField) -> float:
+    """The field's own bar from the protocol (``threshold``), else the measured default."""
+    return SIMILARITY_THRESHOLD if f.threshold is None else f.threshold
 
 
 def sentence_key(text: str) -> str:
@@ -184,6 +189,7 @@ def _choice(
     want = list(dict.fromkeys([*ids, *conf]))
     vecs = _vectors(ws, f, want, model, encoder, progress)
     models = _few_shot(f, vecs, conf) if conf else {}
+    bar = similarity_threshold(f)
     out: list[Suggestion] = []
     for wid in ids:
         v = vecs.get(wid)
@@ -194,7 +200,7 @@ def _choice(
                 continue
             best = int(np.argmax(v.sims[:, j]))
             sim = float(option_sims[j])
-            score = zero_shot_score(sim)
+            score = zero_shot_score(sim, bar)
             if c in models:
                 lr, n = models[c]
                 p = float(lr.predict_proba(_features(v)[None, :])[0, 1])
@@ -215,42 +221,6 @@ def _choice(
                     s.document_id,
                     round(sim, 4),
                 )  # fmt: skip
-            )
-    return out
-
-
-def _countries(ws: Workspace, f: CodingField, ids: Sequence[int]) -> list[Suggestion]:
-    from ..themes import regions
-
-    regions.detect(ws, ids)
-    found = regions.countries(ws, "study", ids)
-    ev: dict[tuple[int, str], str] = {}
-    for i in range(0, len(ids), 500):
-        chunk = list(ids[i : i + 500])
-        for wid, code, evidence in ws.db.execute(
-            "SELECT work_id, country, evidence FROM work_countries WHERE kind = 'study'"
-            f" AND work_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-            chunk,
-        ):
-            if evidence:
-                ev[(wid, code)] = evidence
-    return [
-        Suggestion(wid, f.name, code, 1.0, True, ev.get((wid, code)), "gazetteer")
-        for wid in ids
-        for code in found.get(wid, [])
-    ]
-
-
-def _cities(ws: Workspace, f: CodingField, ids: Sequence[int]) -> list[Suggestion]:
-    sents = sentences(ws, ids, limit=MAX_SENTENCES)
-    out = []
-    for wid in ids:
-        hit = cities.most_mentioned(sents.get(wid, []))
-        if hit is not None:
-            name, s, n = hit
-            score = round(min(1.0, 0.5 + 0.1 * n), 4)
-            out.append(
-                Suggestion(wid, f.name, name, score, True, s.text, s.place, s.page, s.document_id)
             )
     return out
 
@@ -293,9 +263,9 @@ def suggest(
         if f.choice:
             sugg += _choice(ws, f, scope.work_ids, model, encoder, progress, few)
         elif f.kind == "countries":
-            sugg += _countries(ws, f, scope.work_ids)
+            sugg += prefill.countries(ws, f, scope.work_ids)
         elif f.kind == "text" and cities.is_city_field(f):
-            sugg += _cities(ws, f, scope.work_ids)
+            sugg += prefill.cities(ws, f, scope.work_ids)
         else:
             notes.append(f"{f.name} ({f.kind}): no suggestions; reviewers fill it in")
     embedded = (
@@ -305,6 +275,7 @@ def suggest(
     method = "few-shot" if few else "zero-shot"
     params = {
         "similarity_threshold": SIMILARITY_THRESHOLD, "temperature": TEMPERATURE,
+        "similarity_thresholds": {f.name: similarity_threshold(f) for f in fields if f.choice},
         "rule": RULE, "top_k": TOP_K,
         "score_threshold": 0.5, "max_sentences": MAX_SENTENCES, "min_each": MIN_EACH,
         "blend_prior": BLEND_PRIOR, "few_shot": few, "scope": scope.description,

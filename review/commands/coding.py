@@ -53,11 +53,15 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
     Every run is logged with its model, parameters and versions; nothing is
     overwritten (the latest run covering a work is shown).
     """
-    from ..coding.suggest import RULE, SIMILARITY_THRESHOLD
+    from ..coding.suggest import RULE, SIMILARITY_THRESHOLD, similarity_threshold
     from ..coding.suggest import suggest as run
 
     ws = open_ws(db_path)
     r = run(ws, field_name, stage, progress=None if as_json else _progress())
+    proto = ws.require_protocol()
+    bars = {
+        f.name: similarity_threshold(f) for f in proto.codebook if f.choice and f.name in r.fields
+    }
     if as_json:
         echo_json(
             {
@@ -66,6 +70,7 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
                 "scope": r.scope.description,
                 "threshold": r.threshold,
                 "similarity_threshold": SIMILARITY_THRESHOLD,
+                "similarity_thresholds": bars,
                 "few_shot": r.few_shot,
                 "fields": list(r.fields),
                 "notes": list(r.notes),
@@ -79,16 +84,18 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
             yes[(s.field, s.value)] = yes.get((s.field, s.value), 0) + 1
     n = len(r.scope.work_ids)
     click.echo(f"Suggestion run {r.run_id}: {r.scope.description}, method {r.method}")
+    own = {k: v for k, v in bars.items() if v != SIMILARITY_THRESHOLD}
     click.echo(
         f"  yes when score >= {r.threshold:.2f} (zero-shot: similarity >= "
         f"{SIMILARITY_THRESHOLD:.2f}, the {RULE})"
     )
+    for name, bar in own.items():
+        click.echo(f"  {name}: similarity >= {bar:.2f} (the field's threshold in the protocol)")
     if r.few_shot:
         learnt = ", ".join(f"{k} ({v} confirmed works)" for k, v in sorted(r.few_shot.items()))
         click.echo(f"  few-shot: learnt from reviewers' confirmed codes for {learnt}")
     else:
         click.echo("  zero-shot: no option has 3+ confirmed yes and 3+ confirmed no codes yet")
-    proto = ws.require_protocol()
     for f in proto.codebook:
         if f.name not in r.fields:
             continue
