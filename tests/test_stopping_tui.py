@@ -104,3 +104,27 @@ async def test_sample_flag_starts_the_phase_at_once(tmp_path):
             phase = sampling.current_phase(ws, STAGE, "ana")
             assert phase is not None and phase.trigger.startswith("explicit")
             assert app.current == sampling.urn_order(ws, phase.id)[0] and phase.urn == 29
+
+
+async def test_ranking_stops_when_the_sample_starts_mid_session(db):
+    """A relevance-ordered session starts in the ranked phase with its ranking child process;
+    once the estimate starts the random sample the child is closed (no ranking can replace the
+    urn's order) and asking for a ranking starts no worker."""
+    app = ScreenApp(db, reviewer="ana", order="relevance")
+    app.stop_delay = 0.05
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        proc = app.ranker._proc
+        assert proc is not None and proc.poll() is None  # spawned for the ranked phase
+        await _until(pilot, lambda: app.queue.phase_id is not None)
+        assert app.ranker.closed
+        await _until(pilot, lambda: proc.poll() is not None, timeout=5)
+        with Workspace.open(db) as ws:
+            urn = sampling.urn_order(ws, app.queue.phase_id)
+        assert app.current == urn[0]
+        busy = [w for w in app.workers if w.group == "rank" and not w.is_finished]
+        app._rank_dirty = False  # nothing owed: a request now would start or owe a ranking
+        state = (app._rank_busy, app._rank_dirty)
+        app.request_rank()
+        assert (app._rank_busy, app._rank_dirty) == state
+        assert [w for w in app.workers if w.group == "rank" and not w.is_finished] == busy
+        assert app.queue.order[app.queue.pos :][: len(urn)] == urn

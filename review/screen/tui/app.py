@@ -126,7 +126,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         # of the collector's full passes, measured at 60-75 ms each at 100k works
         gc.freeze()
         self.refresh_progress()
-        if self.order != "oldest" and self.queue.phase_id is None:
+        if self.order != "oldest":
             self.request_rank()
 
     def on_progress_panel_sample_started(self, msg: ProgressPanel.SampleStarted) -> None:
@@ -134,6 +134,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         if self.queue.phase_id == msg.phase_id:
             return
         self.queue.enter_sample(msg.phase_id, msg.urn)
+        self.ranker.close()  # no ranking replaces the urn's order: end the child now
         self.sub_title = f"{self.stage} · {self.reviewer} · random sample"
         st = msg.stopping
         self.notify(
@@ -270,11 +271,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
             )
         self.since_rank += 1
         self.refresh_progress()
-        if (
-            self.order != "oldest"
-            and self.queue.phase_id is None
-            and self.since_rank >= RERANK_EVERY
-        ):
+        if self.order != "oldest" and self.since_rank >= RERANK_EVERY:
             self.since_rank = 0
             self.request_rank()
 

@@ -48,7 +48,10 @@ class BackgroundMixin(_Base):
         raise NotImplementedError
 
     def request_rank(self) -> None:
-        """Re-rank in the background; requests made while one runs collapse into one more run."""
+        """Re-rank in the background; requests made while one runs collapse into one more run.
+        None in the random-sample phase: the urn's stored order is served, not a ranking."""
+        if self.queue.phase_id is not None:
+            return
         if self._rank_busy:
             self._rank_dirty = True
         else:

@@ -6,7 +6,8 @@ stalled key handling (p95 55 ms, max 121 ms per record). ``RankProcess`` starts 
 its own SQLite connection per request, keeps the TF-IDF matrix cached between requests
 (``priority.work_features``) and returns the ranked ids as raw int64 bytes. A worker thread of the app blocks in ``rank`` (the wait releases the GIL).
 
-The child ends on ``close`` (the app's unmount) or by itself when its stdin closes (the app
+The child ends on ``close`` (the app's unmount, or the start of the stopping rule's random-sample
+phase: its urn's order is served, never a ranking) or by itself when its stdin closes (the app
 exited or was killed). This module imports no textual, so the child stays light.
 """
 
