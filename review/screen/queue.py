@@ -241,6 +241,11 @@ class ScreenQueue:
         rest = [w for w in self.order[self.pos :] if w not in in_urn]
         self.order, self.pos, self.phase_id = list(urn) + rest, 0, phase_id
 
+    def put_first(self, ids: list[int]) -> None:
+        """Serve ``ids`` next, before the rest of the order (works an undone merge brought back)."""
+        self.skip.difference_update(ids)
+        self.order[self.pos : self.pos] = ids
+
     def next_work(self, ws: Workspace, exclude: set[int] | None = None) -> int | None:
         """The first unscreened work in the ranking (not in ``exclude``), or None when done."""
         while self.pos < len(self.order):

@@ -91,9 +91,9 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         self._rank_busy = self._rank_dirty = False
         self.stop_delay = STOP_DELAY
         self.merges = MergeWatch.start(self.ws)
-        self.sub_title = f"{self.stage} · {self.reviewer}" + (
-            " · random sample" if phase is not None else ""
-        )
+        self.sub_title = f"{self.stage} · {self.reviewer}"
+        if phase is not None:
+            self.sub_title += " · random sample"
         # defaults < the protocol's [keys] < the user's $REVIEW_CONFIG / ~/.config/review/config.toml
         keys = keymap(
             self.proto.keys if self.proto else {}, self.proto.path if self.proto else None
@@ -188,9 +188,7 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         if not back or self.full_text:  # later stages: the next ranking brings them back
             return
         fresh = [w for w in back if current_decision(self.ws, w, self.stage, self.reviewer) is None]
-        for w in fresh:
-            self.queue.skip.discard(w)
-        self.queue.order[self.queue.pos : self.queue.pos] = fresh
+        self.queue.put_first(fresh)
         if fresh:
             self.notify(f"{len(fresh)} work(s) re-activated by an undone merge: shown next")
 
@@ -202,13 +200,8 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
             return
         work_row = actions.get_work(self.ws, work_id)
         pages = actions.full_text_pages(self.ws, work_id) if self.full_text else None
-        view.show(
-            work_row,
-            self.proto,
-            status=self._status(work_id),
-            pages=pages,
-            full_text=self.full_text,
-        )
+        status = self._status(work_id)
+        view.show(work_row, self.proto, status=status, pages=pages, full_text=self.full_text)
 
     def _status(self, work_id: int) -> str:
         # one per-work read: every current decision the reviewer may see (blind = true hides
@@ -220,15 +213,11 @@ class ScreenApp(CountriesMixin, BackgroundMixin, ReviewApp):
         )
         saving = " (saving…)" if work_id in self.writes_pending else ""
         parts = [f"[{where}] your decision: " + (self._fmt(mine) if mine else "none") + saving]
-        others = [d for d in visible if d["reviewer"] != self.reviewer]
+        others = [
+            f"{d['reviewer']}: {self._fmt(d)}" for d in visible if d["reviewer"] != self.reviewer
+        ]
         if others:
-            parts.append(
-                "others: "
-                + "; ".join(
-                    f"{d['reviewer']}: {d['decision']}{' ' + d['reason'] if d['reason'] else ''}"
-                    for d in others
-                )
-            )
+            parts.append("others: " + "; ".join(others))
         return " · ".join(parts) + "\n" + self.countries_line(work_id)
 
     @staticmethod
