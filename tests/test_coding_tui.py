@@ -50,7 +50,7 @@ def body_text(app: CodingApp) -> str:
 async def test_suggestions_are_preticked_and_marked(db: Path) -> None:
     app = CodingApp(db, reviewer="ana", stage="all")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         first = app.work_id
         text = form_text(app)
         assert "Challenges reported (suggested: zero-shot, run 1)" in text
@@ -67,13 +67,13 @@ async def test_suggestions_are_preticked_and_marked(db: Path) -> None:
         ws.close()
         assert "2 [x] technological" in form_text(app) and "(draft)" in form_text(app)
         await pilot.press("u")  # undo
-        await pilot.pause()
+        await settled(app, pilot)
         # back to before the change: no code of ana's; the suggestion shows again, unsaved
         assert "challenges" not in store.work_codes(app.ws, first, "ana")
         assert "Challenges reported (suggested: zero-shot, run 1)" in form_text(app)
         assert "2 [ ] technological" in form_text(app)
         await pilot.press("enter")
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.work_id != first
         got = store.work_codes(app.ws, first, "ana")
         assert got["challenges"].status == "confirmed"
@@ -84,6 +84,7 @@ async def test_suggestions_are_preticked_and_marked(db: Path) -> None:
 async def test_evidence_is_highlighted(db: Path) -> None:
     app = CodingApp(db, reviewer="ana", stage="all")
     async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
         page = work_of_page(app.ws, PAGES[0])
         app.pos = app.works.index(page)
         app.show_work()
@@ -105,7 +106,7 @@ async def test_evidence_is_highlighted(db: Path) -> None:
 async def test_text_field_and_history(db: Path) -> None:
     app = CodingApp(db, reviewer="ana", stage="all")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         wid = app.work_id
         await pilot.press("tab")  # city
         assert "▶ City or municipality studied" in form_text(app)
@@ -116,7 +117,7 @@ async def test_text_field_and_history(db: Path) -> None:
         await pilot.pause()
         assert store.work_codes(app.ws, wid, "ana")["city"].value == "Lusaka"
         await pilot.press("h")
-        await pilot.pause()
+        await settled(app, pilot)
         assert any("city draft: Lusaka" in n.message for n in app._notifications)
 
 
@@ -128,11 +129,11 @@ async def test_code_twenty_works_keyboard_only_and_synthesis_follows(
     ws.close()
     app = CodingApp(db, reviewer="ana", stage="all")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         for i in range(20):
             await pilot.press(str(i % 5 + 1))  # change one option of the suggestion
             await pilot.press("enter")
-        await pilot.pause()
+        await settled(app, pilot)
         assert "20 confirmed by ana" in form_text(app)
     ws = Workspace.open(db)
     conf = store.confirmed(ws, "challenges")
@@ -202,6 +203,72 @@ async def test_confirm_and_text_read_off_the_ui_thread(db: Path) -> None:
         app.ws.db.conn.set_trace_callback(None)
 
 
+UI_READS = re.compile(r"\b(coding_log|coding_suggestions|coding_runs|title|documents?)\b", re.I)
+
+
+async def test_codes_progress_and_history_are_read_off_the_ui_thread(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From start-up on, the UI thread's connection reads no codes, suggestions, titles or
+    history: the start-up progress, each shown work's form and the h key's history come from
+    workers (its own statements are the writes); the screen still shows them."""
+    from review.screen.tui import base
+
+    ws = Workspace.open(db)
+    ids = select(ws, "all").work_ids
+    store.record(ws, ids[0], "challenges", "ana", ["economic"])  # ana confirmed the first
+    ws.close()
+    seen: list[str] = []
+    opened = base.open_workspace
+
+    def traced(path: str | Path) -> Workspace:
+        w = opened(path)
+        w.db.conn.set_trace_callback(seen.append)
+        return w
+
+    monkeypatch.setattr(base, "open_workspace", traced)
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        assert app.work_id == ids[1] and "work 2 of 40 · 1 confirmed by ana" in form_text(app)
+        assert "Challenges reported (suggested: zero-shot, run 1)" in form_text(app)
+        await pilot.press("2", "enter")
+        await settled(app, pilot)
+        assert app.work_id == ids[2] and "2 confirmed by ana" in form_text(app)
+        await pilot.press("left")
+        await settled(app, pilot)
+        assert "✓ confirmed" in form_text(app)
+        await pilot.press("h")
+        await settled(app, pilot)
+        assert any("challenges confirmed" in n.message for n in app._notifications)
+        app.ws.db.conn.set_trace_callback(None)
+    reads = [q for q in seen if q.lstrip().upper().startswith("SELECT") and UI_READS.search(q)]
+    assert reads == [], reads
+
+
+async def test_keys_pressed_while_a_work_is_read_wait_and_run_in_order(db: Path) -> None:
+    """A toggle and Enter pressed before the shown work's codes have arrived act on that work,
+    in order, once they arrive (nothing is lost, nothing acts on the work shown before)."""
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        second = app.works[1]
+        app.pos = 1
+        app.show_work()  # its codes are being read ...
+        app.action_tick(2)  # ... while the reviewer toggles technological
+        app.action_confirm()  # and confirms
+        assert app.reading and len(app.kept) == 2
+        assert store.history(app.ws, second) == []  # nothing written to the work shown before
+        await settled(app, pilot)
+        rows = store.history(app.ws, second)
+        # suggested: technological + economic; 2 toggled technological off, Enter confirmed
+        assert [(r.field, r.status, r.value) for r in rows] == [
+            ("challenges", "draft", ["economic"]),
+            ("challenges", "confirmed", ["economic"]),
+        ], rows
+        assert app.work_id == app.works[2] and not app.kept
+
+
 async def test_a_slow_text_never_replaces_the_next_works_text(db: Path) -> None:
     """The text worker of a work the reviewer has already left must not show its text."""
     app = CodingApp(db, reviewer="ana", stage="all")
@@ -228,14 +295,14 @@ async def test_conflicts_view_resolves_like_screening(db: Path) -> None:
     ws.close()
     app = CodingApp(db, reviewer="lead", conflicts=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.works == [a]
         text = form_text(app)
         assert "ana: governance, economic · ben: economic" in text
         assert "coders disagree" in text
         assert "5 [x] economic" in text and "3 [ ] governance" in text
         await pilot.press("3", "enter")  # the resolver keeps governance
-        await pilot.pause()
+        await settled(app, pilot)
     ws = Workspace.open(db)
     assert store.conflicts(ws, "challenges") == []
     c = store.confirmed(ws, "challenges")[(a, "challenges")]
@@ -273,6 +340,8 @@ async def main():
             if n % 2:
                 await pilot.press("enter")  # every other work confirmed
             n += 1
+            while app.reading or app.kept:  # a key waits while a work's codes are read
+                await pilot.pause(0.005)
             print("shown", n, app.work_id, flush=True)
             await pilot.pause(0.01)
 

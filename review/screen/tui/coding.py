@@ -1,40 +1,46 @@
 """The coding app (``review code``): the work's text on the left, the codebook form on the right.
 
 Built on ``ReviewApp`` (base.py): layout, bindings with ids, help, error display and queued writes.
-The form's state lives in ``review.coding.form`` (no textual there); this module only shows it.
-Suggested codes are pre-ticked and marked "suggested" with their score, and their evidence
-sentences are highlighted in the text. Every toggle is written at once as a draft row of the
-append-only coding log (a crash loses nothing); Enter confirms every field of the work and moves
-to the next work not yet confirmed; ``u`` undoes the app's latest change (another log row).
+The form's state lives in ``review.coding.form`` (no textual there); the widgets that show it are
+in ``coding_view.py``. Suggested codes are pre-ticked and marked "suggested" with their score, and
+their evidence sentences are highlighted in the text. Every toggle is written at once as a draft
+row of the append-only coding log (a crash loses nothing); Enter confirms every field of the work
+and moves to the next work not yet confirmed; ``u`` undoes the app's latest change (another row).
 
-Database work off the UI thread (base.py's ``run_db`` workers): a work's text (every sentence of
-its attached PDFs and pages) is read and laid out by a worker while the form, from a few indexed
-reads, shows at once; the works the reviewer has confirmed are a set kept in memory (local
-changes at once; re-read from the log by a worker after each confirm and undo), so Enter finds the
-next work to code without one query per work it skips.
+Reads off the UI thread (base.py's ``run_db`` workers): at start the works the reviewer has
+confirmed (and, resolving, the conflicts); for each work shown its codes and suggestions, then its
+text (every sentence of its attached PDFs and pages); the history (``h``). A key that needs the
+shown work's codes, pressed while they are being read, waits for them and runs in order
+(``kept_while_reading``: no key is lost, none acts on the work before). The confirmed works are a
+set kept in memory (local changes at once; re-read by a worker after each confirm and undo), so
+Enter finds the next work to code without one query per work it skips.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Static
 
 from ...coding import CodingError, store
 from ...coding import form as coding_form
+from ...coding.codebook import CodingField
 from ...coding.scope import select
-from ...coding.text import Sentence, sentences
-from ...store import default_reviewer
+from ...coding.text import sentences
+from ...errors import ReviewError
+from ...store import Workspace, default_reviewer
 from .base import BASE_BINDINGS, ReviewApp
+from .coding_view import TEXT_LIMIT, CodingForm, TextPane, body
 from .widgets import PromptScreen
 
-TEXT_LIMIT = 30_000  # characters of full text shown (the evidence is always shown)
+__all__ = ["TEXT_LIMIT", "CodingApp", "CodingForm", "TextPane", "body"]
 
 BINDINGS: list[BindingType] = [
     *(
@@ -53,113 +59,40 @@ BINDINGS: list[BindingType] = [
 ]
 
 
-class TextPane(VerticalScroll, can_focus=False):
-    """The work: title and meta, then abstract and full text with evidence highlighted."""
+def or_error(fn: Callable[[Workspace], Any]) -> Callable[[Workspace], Any]:
+    """``fn`` for ``run_db`` whose ReviewError comes back as its result: the app shows it and
+    stops waiting (the keys kept for the read run)."""
 
-    DEFAULT_CSS = """
-    TextPane { width: 2fr; height: 1fr; padding: 0 1; border: round $primary; }
-    #text-header { padding-bottom: 1; }
-    """
+    def run(ws: Workspace) -> Any:
+        try:
+            return fn(ws)
+        except ReviewError as e:
+            return e
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="text-header")
-        yield Static(id="text-body")
-
-    def show(self, work: dict[str, Any] | None, body: Text) -> None:
-        head = self.query_one("#text-header", Static)
-        if work is None:
-            head.update(Text("Nothing to code here.", style="bold"))
-            self.query_one("#text-body", Static).update(body)
-            return
-        t = Text(work.get("title") or "(no title)", style="bold")
-        meta = [f"work #{work['id']}", str(work.get("year") or "n.d."), work.get("venue") or ""]
-        t.append("\n" + " · ".join(m for m in meta if m))
-        head.update(t)
-        self.show_body(body)
-
-    def show_body(self, body: Text) -> None:
-        self.query_one("#text-body", Static).update(body)
-        self.scroll_home(animate=False)
+    return run
 
 
-class CodingForm(Static):
-    """The codebook: one block per field; the current field is marked with ▶."""
-
-    DEFAULT_CSS = """
-    CodingForm { width: 1fr; height: 1fr; padding: 0 1; border: round $secondary; overflow-y: auto; }
-    """
-
-    def render_form(self, states: list[coding_form.FieldState], current: int, status: str) -> Text:
-        t = Text()
-        t.append(status + "\n\n", style="bold")
-        for i, st in enumerate(states):
-            f = st.field
-            mark = "▶ " if i == current else "  "
-            t.append(f"{mark}{f.label}", style="bold reverse" if i == current else "bold")
-            tag = {
-                "suggested": " (suggested)",
-                "draft": " (draft)",
-                "confirmed": " ✓ confirmed",
-                "conflict": " (coders disagree: their common codes are ticked)",
-            }
-            label = tag.get(st.source, "")
-            if st.source == "suggested" and st.suggestions:
-                row = next(iter(st.suggestions.values()))
-                label = f" (suggested: {row.get('method', 'machine')}, run {row.get('run_id')})"
-            t.append(label + "\n", style="italic")
-            if st.others:
-                coders = " · ".join(
-                    f"{who}: {', '.join(v) if isinstance(v, list) else v}"
-                    for who, v in st.others.items()
-                )
-                t.append(f"   {coders}\n", style="magenta")
-            if f.choice:
-                for n, code in enumerate(f.codes, start=1):
-                    on = code in (st.value or [])
-                    s = st.suggestions.get(code)
-                    box = "[x]" if on else "[ ]"
-                    line = Text(f"   {n} {box} {code}")
-                    if s is not None:
-                        hint = (
-                            f"  suggested {s['score']:.2f}"
-                            if s["suggested"]
-                            else f"  {s['score']:.2f}"
-                        )
-                        line.append(hint, style="italic yellow" if s["suggested"] else "dim")
-                    if on:
-                        line.stylize("bold green", 3, 3 + len(f"{n} {box} {code}") + 1)
-                    t.append_text(line)
-                    t.append("\n")
-            else:
-                t.append(f"   {st.display()}", style="green" if st.value else "dim")
-                t.append("   (e to edit)\n" if i == current else "\n", style="dim")
-            t.append("\n")
-        return t
+def read_work(
+    ws: Workspace, wid: int, reviewer: str, fields: tuple[CodingField, ...]
+) -> tuple[dict[str, Any] | None, list[coding_form.FieldState]]:
+    """(the work's title, year and venue, the form's state): a worker's few indexed reads."""
+    row = ws.db.execute("SELECT id, title, year, venue FROM works WHERE id = ?", [wid]).fetchone()
+    info = dict(zip(("id", "title", "year", "venue"), row, strict=True)) if row else None
+    return info, coding_form.load(ws, wid, reviewer, fields)
 
 
-def body(sents: list[Sentence], ev: dict[str, str]) -> Text:
-    """The text pane's body: abstract and full text by place, evidence sentences highlighted and
-    marked with their options (``ev``: sentence -> options); at most TEXT_LIMIT characters of
-    the rest. Pure: built in a worker."""
-    t = Text()
-    shown = 0
-    where = None
-    for s in sents[1:] if sents and sents[0].where == "title" else sents:
-        if s.place != where:
-            t.append(f"\n[{s.place}]\n", style="bold cyan")
-            where = s.place
-        if s.text in ev:
-            t.append(s.text, style="bold black on yellow")
-            t.append(f"  ◀ {ev[s.text]}", style="bold yellow")
-        elif shown < TEXT_LIMIT:
-            t.append(s.text)
+def kept_while_reading(action: Callable[..., None]) -> Callable[..., None]:
+    """A key's action that needs the shown work's codes: pressed while they are being read, it
+    is kept and runs, in order, once they arrive."""
+
+    @wraps(action)
+    def run(app: CodingApp, *args: Any) -> None:
+        if app.reading:
+            app.kept.append(lambda: run(app, *args))
         else:
-            continue
-        shown += len(s.text)
-        t.append(" ")
-    if not sents:
-        t.append("(no abstract or full text: code from the title)", style="dim")
-    return t
+            action(app, *args)
+
+    return run
 
 
 class CodingApp(ReviewApp):
@@ -193,21 +126,20 @@ class CodingApp(ReviewApp):
         if not self.fields:
             store.require_field(proto, field or "")
         self.scope = select(self.ws, stage)
-        self.works: list[int] = list(self.scope.work_ids)
-        done, self.skip = store.reviewer_progress(self.ws, self.reviewer)
+        self.field = field
+        self.works: list[int] = []  # the scope's works once the start-up read arrives
+        self.skip: set[int] = set()
         self._stamp = 0  # counts this app's changes: a worker's older view of the log is dropped
-        self.pos = next((i for i, w in enumerate(self.works) if w not in done), 0)
+        self.pos = 0
         self.states: list[coding_form.FieldState] = []
         self.current_field = 0
         self.changes: list[int] = []  # log rows this session wrote (undo stack)
-        self.confirmed_count = len(done & set(self.works))
+        self.confirmed_count = 0
         self.resolving = conflicts
         self.conflict_codes: dict[tuple[int, str], dict[str, Any]] = {}
-        if conflicts:  # the works whose coders disagree; the reviewer resolves them
-            rows = store.conflicts(self.ws, field)
-            self.conflict_codes = {(c["work_id"], c["field"]): c["codes"] for c in rows}
-            self.works = sorted({c["work_id"] for c in rows})
-            self.pos = 0
+        self._reads = 0  # reads of a work's codes started; only the latest one is shown
+        self.reading = True  # a read of the codes is on its way: keys wait (``kept``)
+        self.kept: list[Callable[[], None]] = []
         what = "resolving conflicts" if conflicts else self.scope.description
         self.sub_title = f"{self.reviewer} · {what}"
         if self.proto is not None:
@@ -223,6 +155,27 @@ class CodingApp(ReviewApp):
         return self.query_one(TextPane)
 
     def on_mount(self) -> None:
+        self.query_one(TextPane).show_body(Text("reading your progress…", style="dim"))
+        who, field, resolving = self.reviewer, self.field, self.resolving
+
+        def start(ws: Workspace) -> tuple[set[int], set[int], list[dict[str, Any]]]:
+            done, every = store.reviewer_progress(ws, who)
+            return done, every, store.conflicts(ws, field) if resolving else []
+
+        self.run_db(or_error(start), done=self._started)
+
+    def _started(self, got: tuple[set[int], set[int], list[dict[str, Any]]] | ReviewError) -> None:
+        if isinstance(got, ReviewError):
+            self.report(got)
+            got = (set(), set(), [])
+        done, self.skip, rows = got
+        self.works = list(self.scope.work_ids)
+        self.pos = next((i for i, w in enumerate(self.works) if w not in done), 0)
+        self.confirmed_count = len(done & set(self.works))
+        if self.resolving:  # the works whose coders disagree; the reviewer resolves them
+            self.conflict_codes = {(c["work_id"], c["field"]): c["codes"] for c in rows}
+            self.works = sorted({c["work_id"] for c in rows})
+            self.pos = 0
         self.show_work()
 
     @property
@@ -231,23 +184,37 @@ class CodingApp(ReviewApp):
 
     # -- showing --------------------------------------------------------------------------------
     def show_work(self) -> None:
+        """Show the current work: its codes and suggestions from a worker (keys wait for them),
+        then its text from another."""
         wid = self.work_id
+        self._reads += 1
         if wid is None:
+            self.states, self.reading = [], False
             self.query_one(TextPane).show(None, Text("The scope holds no works."))
             self.query_one(CodingForm).update("")
+            self._run_kept()
             return
-        self.states = coding_form.load(self.ws, wid, self.reviewer, self.fields)
+        n, who, fields = self._reads, self.reviewer, self.fields
+        self.reading = True
+        self.run_db(
+            or_error(lambda ws: read_work(ws, wid, who, fields)),
+            done=lambda got: self._work_read(n, wid, got),
+        )
+
+    def _work_read(self, n: int, wid: int, got: Any) -> None:
+        if n != self._reads:  # the reviewer has moved on: a later read is on its way
+            return
+        if isinstance(got, ReviewError):
+            self.report(got)
+            got = (None, [])
+        info, self.states = got
         for st in self.states:
             codes = self.conflict_codes.get((wid, st.field.name))
             if codes:
                 st.others = codes
                 if st.source in ("empty", "suggested"):
                     st.value, st.source = coding_form.agreed(list(codes.values())), "conflict"
-        self.current_field = min(self.current_field, len(self.states) - 1)
-        work = self.ws.db.execute(
-            "SELECT id, title, year, venue FROM works WHERE id = ?", [wid]
-        ).fetchone()
-        info = dict(zip(("id", "title", "year", "venue"), work, strict=True)) if work else None
+        self.current_field = max(0, min(self.current_field, len(self.states) - 1))
         self.query_one(TextPane).show(info, Text("reading the text…", style="dim"))
         self.refresh_form()
         ev = self.evidence()
@@ -255,6 +222,13 @@ class CodingApp(ReviewApp):
             lambda ws: body(sentences(ws, [wid]).get(wid, []), ev),
             done=lambda text: self._show_body(wid, text),
         )
+        self.reading = False
+        self._run_kept()
+
+    def _run_kept(self) -> None:
+        """The keys pressed while the codes were read, in order (until one starts a new read)."""
+        while self.kept and not self.reading:
+            self.kept.pop(0)()
 
     def _show_body(self, wid: int, text: Text) -> None:
         if wid == self.work_id:  # the reviewer may have moved on while it was read
@@ -297,6 +271,7 @@ class CodingApp(ReviewApp):
         self.write(fn, done=done, what="code", key=wid)
         st.value, st.source = value, status
 
+    @kept_while_reading
     def action_tick(self, n: int) -> None:
         if not self.states:
             return
@@ -306,11 +281,13 @@ class CodingApp(ReviewApp):
         self._save(st, st.toggle(st.field.codes[n - 1]), "draft")
         self.refresh_form()
 
+    @kept_while_reading
     def action_field(self, step: int) -> None:
         if self.states:
             self.current_field = (self.current_field + step) % len(self.states)
             self.refresh_form()
 
+    @kept_while_reading
     def action_confirm(self) -> None:
         wid = self.work_id
         if wid is None:
@@ -352,11 +329,13 @@ class CodingApp(ReviewApp):
 
         self.run_db(lambda ws: store.reviewer_progress(ws, who), done=got)
 
+    @kept_while_reading
     def action_move(self, step: int) -> None:
         if self.works:
             self.pos = max(0, min(len(self.works) - 1, self.pos + step))
             self.show_work()
 
+    @kept_while_reading
     def action_edit(self) -> None:
         if not self.states:
             return
@@ -378,6 +357,7 @@ class CodingApp(ReviewApp):
 
         self.push_screen(prompt, got)
 
+    @kept_while_reading
     def action_undo(self) -> None:
         if not self.changes:
             self.notify("nothing to undo in this session")
@@ -391,12 +371,18 @@ class CodingApp(ReviewApp):
 
         self.write(lambda ws: store.undo(ws, row_id), done=undone, what="undo")
 
+    @kept_while_reading
     def action_history(self) -> None:
         wid = self.work_id
         if wid is None:
             return
-        rows = store.history(self.ws, wid)[-12:]
-        lines = [
-            f"{r.created_at[11:19]} {r.reviewer} {r.field} {r.status}: {r.value}" for r in rows
-        ]
-        self.notify("\n".join(lines) or "no codes yet for this work", title="History", timeout=10)
+
+        def shown(rows: list[store.Code]) -> None:
+            lines = [
+                f"{r.created_at[11:19]} {r.reviewer} {r.field} {r.status}: {r.value}" for r in rows
+            ]
+            self.notify(
+                "\n".join(lines) or "no codes yet for this work", title="History", timeout=10
+            )
+
+        self.run_db(lambda ws: store.history(ws, wid)[-12:], done=shown)
