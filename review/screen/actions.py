@@ -265,17 +265,20 @@ def attach_pdf(ws: Workspace, work_id: int, pdf: str | Path, reviewer: str) -> i
     return doc_id
 
 
+# a work's latest document (params: work id twice): a UNION of two indexed look-ups
+# (documents_work, records_work + documents_record); an OR across the two columns made SQLite
+# scan documents (tests/test_tui_sql.py explains this statement)
+LATEST_DOCUMENT_SQL = (
+    "SELECT id, kind, original_name, text FROM documents WHERE id = ("
+    "SELECT MAX(id) FROM (SELECT id FROM documents WHERE work_id = ?"
+    " UNION ALL SELECT d.id FROM records r JOIN documents d ON d.record_id = r.id"
+    " WHERE r.work_id = ?))"
+)
+
+
 def full_text_pages(ws: Workspace, work_id: int) -> list[dict[str, Any]]:
     """Pages of the work's latest document (attached, or a PDF/web page it was harvested from)."""
-    # a UNION of two indexed look-ups (documents_work, records_work + documents_record); an OR
-    # across the two columns made SQLite scan documents (tests/test_tui_sql.py)
-    row = ws.db.execute(
-        "SELECT id, kind, original_name, text FROM documents WHERE id = ("
-        "SELECT MAX(id) FROM (SELECT id FROM documents WHERE work_id = ?"
-        " UNION ALL SELECT d.id FROM records r JOIN documents d ON d.record_id = r.id"
-        " WHERE r.work_id = ?))",
-        [work_id, work_id],
-    ).fetchone()
+    row = ws.db.execute(LATEST_DOCUMENT_SQL, [work_id, work_id]).fetchone()
     if row is None:
         return []
     doc_id, kind, name, text = row
