@@ -250,3 +250,43 @@ def test_candidate_recipes_run_and_are_deterministic(name, nsaids_150):
     assert a.model == name and sorted(a.order) == list(range(len(texts)))
     assert a.order == b.order and a.wss95 == b.wss95
     assert a.wss95 > 15, a.wss95  # a random order gives about 0
+
+
+# -- the workspace ranks with the recipe as simulate does ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["t2-views", "t2-nb"])
+def test_workspace_ranks_several_model_recipes_as_simulate_does(ws, name):
+    """The screening app's ranking (``rank_unscreened`` on a workspace) follows ``simulate``'s
+    order, decision by decision, for a recipe with two TF-IDF views (``t2-views``: one model per
+    view, ``u4+default``) or two scorers on one view (``t2-nb``: ``u4+nb``), on 80 real NSAIDS
+    records. Both used to go wrong in the workspace: the views as one stop-word matrix, the
+    scorer pair as an unknown model."""
+    from review.screen import simulate as sim
+
+    truth = _load(ws, n=80)
+    ids = list(truth)
+    pairs, labels = _nsaids_pairs(80)
+    assert [truth[w] for w in ids] == labels
+    rec = priority.recipe(name)
+    texts = [rec.text(t, a) for t, a in pairs]
+    if name == "t2-views":  # one matrix per view, as simulate builds them
+        _, X = priority.work_features(ws, model=name)
+        assert isinstance(X, tuple) and len(X) == 2
+        for got, preset in zip(X, ("u4", "default"), strict=True):
+            want = priority.build_features(texts, preset)
+            assert got.shape == want.shape and (got != want).nnz == 0
+        import numpy as np
+
+        vectors = np.ones((80, 4))  # an override names its input: the embeddings alone
+        assert priority.recipe_features(rec, texts, vectors, "embedding").shape == (80, 4)
+        with pytest.raises(ScreenError, match="TF-IDF views"):  # not silently the views
+            priority.recipe_features(rec, texts, vectors, "both")
+    priors = sim.choose_priors(labels, 1, 1, seed=3)
+    run = sim.simulate(texts, labels, seed=3, priors=priors, model=name)
+    for i in run.order[:2]:
+        _decide(ws, ids[i], labels[i])
+    for step in range(2, 12):
+        ranked = priority.rank_unscreened(ws, STAGE, "ana", seed=3, model=name)
+        assert ranked[0] == ids[run.order[step]], (name, step)
+        _decide(ws, ranked[0], truth[ranked[0]])

@@ -1,9 +1,10 @@
 """Prioritised screening: order unscreened works by a model retrained on the decisions so far.
 
-Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features)`` for the screening
+Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features, model)`` for the screening
 queue, and the pieces shared with ``review simulate``: ``RECIPES``/``recipe(name)`` (text, TF-IDF
 preset, scorer, retraining schedule, features, ensemble mix), and from scorers.py
-``build_features(texts, preset)`` and ``score(X, idx, y, seed, model, mix, weights)``. Until at
+``recipe_features(rec, texts, embeddings, features)`` (the one builder of a recipe's model input)
+and ``score(X, idx, y, seed, model, mix, weights)``. Until at
 least one relevant (include/maybe) and one irrelevant (exclude) decision exist, the order is
 random (seeded) so the first decisions are an unbiased sample.
 
@@ -49,6 +50,7 @@ from .scorers import (
     build_features,
     combine_features,
     mix_scores,
+    recipe_features,
     score,
     with_pseudo_negatives,
 )
@@ -89,6 +91,7 @@ __all__ = [
     "mix_scores",
     "rank_unscreened",
     "recipe",
+    "recipe_features",
     "score",
     "text_of",
     "u4_text",
@@ -167,10 +170,12 @@ def rank_unscreened(
     order: str = "relevance",
     seed: int = 0,
     features: str | None = None,
+    model: str | None = None,
 ) -> list[int]:
     """Unscreened eligible work ids, best first (order: relevance | random | oldest).
 
-    ``features`` (default: the default recipe's): see ``work_features``.
+    ``model`` names the recipe (default ``DEFAULT_RECIPE``); ``features`` (default: the
+    recipe's): see ``work_features``.
     """
     if order not in ORDERS:
         raise ScreenError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
@@ -184,10 +189,10 @@ def rank_unscreened(
         rng = random.Random(seed)
         rng.shuffle(todo)
         return todo
-    ids, X = work_features(ws, features)
+    ids, X = work_features(ws, features, model)
     pos = {w: i for i, w in enumerate(ids)}
     train = [(pos[w], y) for w, y in labels.items() if w in pos]
-    rec = recipe(None)
+    rec = recipe(model)
     scores = score(
         X, [i for i, _ in train], [y for _, y in train], seed, rec.scorer, rec.mix, rec.weights
     )
@@ -199,10 +204,14 @@ _CACHE: dict[str, tuple[tuple[Any, ...], list[int], Any]] = {}
 EMBED_MODEL = "all-MiniLM-L6-v2"  # the workspace embeddings cache's model (review themes)
 
 
-def work_features(ws: Workspace, features: str | None = None) -> tuple[list[int], Any]:
+def work_features(
+    ws: Workspace, features: str | None = None, model: str | None = None
+) -> tuple[list[int], Any]:
     """(active work ids, feature matrix), cached per workspace until the works change.
 
-    ``features`` (default: the default recipe's): ``embedding``/``both``/``ensemble`` use the
+    ``model`` names the recipe (default ``DEFAULT_RECIPE``), whose ``recipe_features`` make the
+    matrix, as in ``review simulate``.
+    ``features`` (default: the recipe's): ``embedding``/``both``/``ensemble`` use the
     workspace embeddings cache (``review themes`` fills it) only when it holds a vector for every
     active work with a title or abstract; otherwise the matrix is TF-IDF alone (for ``ensemble``:
     the recipe's TF-IDF model alone). ``ensemble`` gives a (TF-IDF, embeddings) pair, one model
@@ -211,7 +220,7 @@ def work_features(ws: Workspace, features: str | None = None) -> tuple[list[int]
     vectors, so a new import, a merge, an edited abstract or new embeddings rebuild it; screening
     decisions do not.
     """
-    rec = recipe(None)
+    rec = recipe(model)
     want = features or rec.features
     if want not in (*FEATURE_SETS, "ensemble"):
         raise ScreenError(
@@ -236,13 +245,8 @@ def work_features(ws: Workspace, features: str | None = None) -> tuple[list[int]
         "SELECT id, title, abstract, content_hash FROM works WHERE active = 1 ORDER BY id"
     ).fetchall()
     ids = [r[0] for r in rows]
-    X = build_features([rec.text(r[1], r[2]) for r in rows], rec.tfidf)
-    if want != "tfidf":
-        emb = cached_embeddings(ws, [(r[1], r[2], r[3]) for r in rows])
-        if emb is not None and want == "ensemble":
-            X = (X, combine_features(None, emb, "embedding"))
-        elif emb is not None:
-            X = combine_features(X, emb, want, rec.embed_weight)
+    emb = cached_embeddings(ws, [(r[1], r[2], r[3]) for r in rows]) if want != "tfidf" else None
+    X = recipe_features(rec, [rec.text(r[1], r[2]) for r in rows], emb, want)
     _CACHE[str(ws.path)] = (key, ids, X)
     return ids, X
 

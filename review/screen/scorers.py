@@ -1,7 +1,8 @@
 """The pure pieces of prioritisation: TF-IDF presets, feature matrices, scorers and ensemble mixes.
 
-``build_features(texts, preset)`` and ``combine_features(tfidf, embeddings, features)`` make the
-model's input; ``score(X, train_idx, y, seed, model, mix, weights)`` gives every row a relevance
+``recipe_features(rec, texts, embeddings, features)`` makes a recipe's model input, the one
+builder for ``review simulate`` and the workspace ranking, from ``build_features(texts, preset)``
+and ``combine_features(tfidf, embeddings, features)``; ``score(X, train_idx, y, seed, model, mix, weights)`` gives every row a relevance
 score from a model trained on the labelled rows (a tuple X is an ensemble: one model per matrix,
 mixed by ``mix_scores``). priority.py names the recipes built from these and re-exports them.
 """
@@ -9,9 +10,12 @@ mixed by ``mix_scores``). priority.py names the recipes built from these and re-
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScreenError
+
+if TYPE_CHECKING:
+    from .priority import Recipe
 
 # ASReview 3.0.8 ELAS u4 (asreview/models/models.py, AI_MODEL_CONFIGURATIONS["elas_u4"]): TF-IDF
 # uni+bigrams, sublinear tf, min_df 1, max_df 0.95, no stop-word list, sklearn's default token
@@ -92,6 +96,45 @@ def build_features(texts: list[str], preset: str = "default") -> Any:
         from scipy.sparse import csr_matrix
 
         return csr_matrix((len(texts), 1), dtype=np.float32)
+
+
+def recipe_features(
+    rec: Recipe, texts: list[str], embeddings: Any = None, features: str | None = None
+) -> Any:
+    """A recipe's model input for texts made with its ``text`` function (a tuple: one model each).
+
+    ``features`` overrides the recipe's (tfidf | embedding | both | ensemble). A TF-IDF preset
+    ``a+b`` gives one matrix (one model) per view; ``ensemble`` adds the embeddings as one more
+    model; a scorer ``a+b`` on a single matrix gives it to each scorer. Without ``embeddings``
+    the recipe's TF-IDF model(s) rank alone (the workspace before its cache holds a vector for
+    every work; ``simulate`` refuses that case itself).
+    """
+    feats = features or rec.features
+    if feats not in (*FEATURE_SETS, "ensemble"):
+        raise ScreenError(
+            f"unknown features {feats!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
+        )
+    if embeddings is None:
+        feats = "tfidf"
+    presets = rec.tfidf.split("+")
+    X: Any
+    if feats == "embedding":
+        X = combine_features(None, embeddings, "embedding")
+    elif len(presets) > 1:  # TF-IDF views: one model each (and one on the embeddings)
+        if feats == "both":
+            raise ScreenError(
+                f"model {rec.name} has {len(presets)} TF-IDF views: features 'both' needs one"
+            )
+        X = tuple(build_features(texts, p) for p in presets)
+        if feats == "ensemble":
+            X += (combine_features(None, embeddings, "embedding"),)
+    elif feats == "ensemble":
+        X = (build_features(texts, rec.tfidf), combine_features(None, embeddings, "embedding"))
+    else:
+        X = combine_features(build_features(texts, rec.tfidf), embeddings, feats, rec.embed_weight)
+    if "+" in rec.scorer and not isinstance(X, tuple):  # several models on one feature set
+        X = (X,) * len(rec.scorer.split("+"))
+    return X
 
 
 def _svm(X: Any, train_idx: Any, y: Any, seed: int, c: float, pos_ratio: float | None) -> Any:

@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import ScreenError
 from .labelled import embed_texts, embedding_cache_path, read_labelled_csv, read_labelled_pairs
-from .priority import FEATURE_SETS, build_features, combine_features, recipe, score
+from .priority import FEATURE_SETS, recipe, recipe_features, score
 
 __all__ = [
     "SimulationResult",
@@ -319,18 +319,7 @@ def simulate(
     if priors is None:
         priors = choose_priors(labels, prior_included, prior_excluded, seed)
     priors = list(priors)
-    views = "+" in rec.tfidf
-    tfidf = build_features(list(texts), rec.tfidf) if feats != "embedding" and not views else None
-    if views:  # an ensemble of TF-IDF views (and the embeddings): one model each, mixed
-        X: Any = tuple(build_features(list(texts), p) for p in rec.tfidf.split("+"))
-        if feats == "ensemble":
-            X += (combine_features(None, embeddings, "embedding"),)
-    elif feats == "ensemble":
-        X = (tfidf, combine_features(None, embeddings, "embedding"))
-    else:
-        X = combine_features(tfidf, embeddings, feats, rec.embed_weight)
-    if "+" in rec.scorer and not isinstance(X, tuple):  # several models on one feature set
-        X = (X,) * len(rec.scorer.split("+"))
+    X = recipe_features(rec, list(texts), embeddings, feats)
     with _one_blas_thread():
         order = rank_order(X, labels, priors, seed, rec.scorer, rec.schedule, rec.mix, rec.weights)
     after = [labels[i] for i in order[len(priors) :]]
