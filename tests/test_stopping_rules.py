@@ -87,7 +87,7 @@ def test_target_method_on_a_perfect_ranking():
     # perfect ranking then reads records 0, 1, ... up to the last target record t. Screened: the
     # sample plus the ranked records 0..t it did not hold; found: exactly records 0..t.
     pool = list(range(n))
-    random.Random(3 + 104729).shuffle(pool)
+    random.Random(3 + stoprules.TARGET_SALT).shuffle(pool)
     hits = [j for j, i in enumerate(pool) if labels[i]]
     sample = pool[: hits[58] + 1]
     t = max(i for i in sample if labels[i])

@@ -47,6 +47,8 @@ import numpy as np
 
 RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 DEFAULT_RULE = "cmh"  # see benchmarks/README.md: the rule meeting >= 95% recall in >= 95% of runs
+TARGET_SALT = 104729  # the target method's random sample: random.Random(seed + TARGET_SALT)
+SAFE_SALT = 15485863  # SAFE's random first phase: random.Random(seed + SAFE_SALT)
 ASSUMES = {
     "cmh": "Callaghan & Müller-Hansen 2020: after {trigger} irrelevant in a row, screen records in"
     " random order and stop when a hypergeometric test rejects recall < {target:.0%} at"
@@ -155,7 +157,7 @@ def target_method(
     n = len(order)
     k = target_size(target, confidence)
     pool = list(range(len(labels)))
-    random.Random(seed + 104729).shuffle(pool)
+    random.Random(seed + TARGET_SALT).shuffle(pool)
     sample: list[int] = []
     found = 0
     for i in pool:
@@ -178,7 +180,7 @@ def target_method(
 def safe_sample(n: int, seed: int = 0) -> list[int]:
     """SAFE's random first phase: 1% of the records (at least SAFE_MIN_RANDOM), seeded."""
     pool = list(range(n))
-    random.Random(seed + 15485863).shuffle(pool)
+    random.Random(seed + SAFE_SALT).shuffle(pool)
     return pool[: min(n, max(SAFE_MIN_RANDOM, math.ceil(0.01 * n)))]
 
 
