@@ -105,6 +105,20 @@ def test_the_default_is_the_reciprocal_rank_fusion_of_tfidf_and_embeddings(nsaid
         sim.simulate(texts, labels, seed=1)  # no vectors given: said, not silently TF-IDF
 
 
+def test_rank_order_defaults_are_the_default_recipes(nsaids):
+    """rank_order without a scorer, schedule, mix or weights ranks as the default recipe does (its
+    own defaults were the svm-pos scorer, batch retraining and rank-sum mixing). Two TF-IDF views
+    stand in for the recipe's two models, so the mix matters without the embedding model."""
+    from review.screen import priority
+
+    texts, labels = nsaids
+    rec = priority.recipe(None)
+    X = (priority.build_features(texts, "u4"), priority.build_features(texts, "default"))
+    priors = sim.choose_priors(labels, 1, 1, seed=2)
+    want = sim.rank_order(X, labels, priors, 2, rec.scorer, rec.schedule, rec.mix, rec.weights)
+    assert sim.rank_order(X, labels, priors, 2) == want
+
+
 def test_default_runs_use_both_models(runs, nsaids, nsaids_vectors):
     texts, labels = nsaids
     for r in runs:

@@ -160,19 +160,25 @@ def rank_order(
     prior_idx: Sequence[int],
     seed: int = 0,
     model: str | None = None,
-    schedule: str = "batch",
-    mix: str = "rank",
-    weights: tuple[float, ...] = (),
+    schedule: str | None = None,
+    mix: str | None = None,
+    weights: tuple[float, ...] | None = None,
 ) -> list[int]:
     """Screening order (priors first) produced by retraining the model as records are labelled.
 
-    ``schedule``: ``every`` retrains after every record (as ASReview), ``batch`` as described in
-    the module docstring. Once every relevant record is found the rest of the order cannot change
+    ``model`` (a scorer), ``schedule``, ``mix`` and ``weights`` default to the default recipe's.
+    ``schedule``: ``every`` retrains after every record (as ASReview), ``fast`` and ``batch`` as
+    described in the module docstring. Once every relevant record is found the rest of the order cannot change
     any metric or stopping rule (every record left is irrelevant), so the records left follow
     the last ranking without more fits. Ties go to the lower index (ASReview's stable argsort).
     """
     import numpy as np
 
+    rec = recipe(None)
+    model = rec.scorer if model is None else model
+    schedule = rec.schedule if schedule is None else schedule
+    mix = rec.mix if mix is None else mix
+    weights = rec.weights if weights is None else weights
     n = len(labels)
     y_all = np.asarray(labels)
     total = int(y_all.sum())
