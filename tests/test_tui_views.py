@@ -384,6 +384,32 @@ async def test_dedup_view_reads_the_pending_pairs_in_a_worker(ws, db_path):
     assert candidates(db_path) == {first["title_b"]: "distinct", second["title_b"]: "distinct"}
 
 
+async def test_dedup_view_reads_a_works_abstract_in_a_worker(ws, db_path):
+    """A record with no abstract shows its work's abstract (side_text's fallback), read by a
+    worker: the UI thread's connection never runs ``get_work``."""
+    load_pairs(ws)
+    ws.db.execute(
+        "UPDATE works SET abstract = 'Roadmap abstract kept on the work.' WHERE id IN"
+        " (SELECT work_id FROM records WHERE source_record_id IN ('m1', 'm2'))"
+    )
+    ws.db.conn.commit()
+    app = DedupApp(db_path, actor="ann")
+    rec = Recorder()
+    app.ws.db.conn.set_trace_callback(rec)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        if "Malawi" not in app.current["title_a"]:
+            await pilot.press("s")
+        await settled(app, pilot)
+        for side in ("#side-a", "#side-b"):
+            text = app.query_one(side, PairSide).plain
+            assert "Malawi" in text and "Roadmap abstract kept on the work." in text, text
+        await pilot.press("n")  # the decision is written on the UI thread's connection
+        await settled(app, pilot)
+    assert rec.statements, "the trace saw nothing"
+    assert ui_thread_calls(rec, "actions.py", "get_work") == []
+
+
 async def test_dedup_view_applies_a_merge_to_its_list_before_the_re_read(ws, db_path):
     """What the view shows between a decision and the worker's re-read: the decided pair leaves,
     a pair whose records are now in one work leaves, a pair of the absorbed work names the

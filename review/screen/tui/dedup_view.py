@@ -11,7 +11,9 @@ for the workspace" line, the view moves on to the next pair, and ``q`` waits for
 
 The pending list (a read of every pending pair) is read in the base app's ``run_db`` worker, at
 start and after each decision; meanwhile the view applies what the decision changed (the pair
-leaves; after a merge, pairs now inside one work leave too), so the next pair shows at once.
+leaves; after a merge, pairs now inside one work leave too), so the next pair shows at once. A
+work's abstract, shown where the pair's record has none, is read by a worker too (the side says
+"reading" until it arrives).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .. import actions
 from .base import ReviewApp
 
 ABSTRACT_CHARS = 600
+READING = "(reading the work's abstract…)"
 
 BINDINGS: list[BindingType] = [
     Binding("y", "decide(True)", "Duplicate (merge)", id="duplicate"),
@@ -130,6 +133,7 @@ class DedupApp(ReviewApp):
         self.decided = 0
         self.loaded = False  # the first read of the pending pairs has arrived
         self._reads = 0  # reads of the pending pairs started; only the latest one is applied
+        self.abstracts: dict[int, str | None] = {}  # works' abstracts read (READING meanwhile)
         self.sub_title = f"duplicates · deciding as {self.actor}"
 
     def compose_main(self) -> Iterator[Widget]:  # the base adds header, lock line and footer
@@ -187,10 +191,25 @@ class DedupApp(ReviewApp):
         self.pairs = [p for p in moved if p["id"] != pid and p["work_a"] != p["work_b"]]
 
     def _abstract(self, work_id: int) -> str | None:
-        try:
-            return actions.get_work(self.ws, work_id).get("abstract")
-        except ReviewError:
-            return None
+        """The work's abstract: READING while a worker reads it (asked once; the pair is shown
+        again when it arrives)."""
+        if work_id not in self.abstracts:
+            self.abstracts[work_id] = READING
+
+            def read(ws: Any) -> tuple[int, str | None]:
+                try:
+                    return work_id, actions.get_work(ws, work_id).get("abstract")
+                except ReviewError:
+                    return work_id, None
+
+            self.run_db(read, done=self._abstract_read)
+        return self.abstracts[work_id]
+
+    def _abstract_read(self, got: tuple[int, str | None]) -> None:
+        self.abstracts[got[0]] = got[1]
+        pair = self.current
+        if pair is not None and got[0] in (pair["work_a"], pair["work_b"]):
+            self.show()
 
     def show(self) -> None:
         status = self.query_one("#pair-status", Static)
@@ -244,6 +263,7 @@ class DedupApp(ReviewApp):
         self.decided += 1
         pid = res.get("candidate")
         if res.get("work_id"):
+            self.abstracts.clear()  # a merge may give the surviving work an abstract
             self.notify(f"pair {pid}: merged into work #{res['work_id']}")
         else:
             self.notify(f"pair {pid}: distinct")
