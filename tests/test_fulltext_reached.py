@@ -113,3 +113,17 @@ def test_prisma_views_and_store_rule_agree_on_reports_decided_at_full_text(tmp_p
         check.check(prisma.compute(ws))
     finally:
         ws.close()
+
+
+def test_reached_ids_among_keeps_only_active_works_at_every_stage(tws):  # noqa: F811
+    """``reached_ids(among=...)`` returns active works only, as its docstring says, at the first
+    stage too (a work merged away has not reached any stage: its survivor has)."""
+    db = add(tws, 3)
+    web = add(tws, 2, source="UNDP Accelerator Labs", arm="other")
+    merge(tws, db[0], db[1])  # db[1] is merged away: no longer active
+    every = [*db, *web]
+    assert reached_ids(tws, TA, among=every) == {db[0], db[2], *web} == reached_ids(tws, TA)
+    assert reached_ids(tws, TA, among=[db[1], web[0]]) == {web[0]}
+    assert reached_ids(tws, FT, among=every) == set(web) == reached_ids(tws, FT)
+    for w in every:
+        assert has_reached(tws, w, FT) == (w in web), w

@@ -228,6 +228,8 @@ def stage_outcomes(ws: Workspace, stage: str) -> dict[int, dict[str, Any]]:
     stage; a later stage counts only works that reached it (``reached_ids``)."""
     where, params = _where(stage, None, None)
     sql = resolution_sql(f"({_votes_sql(where)})", maybe_rule(ws))
+    # active works by a join: at the first stage reached_ids(among=...) would give the same set
+    # through a JSON list of every decided work (~220 ms more at 100k works)
     sql = f"SELECT z.* FROM ({sql}) z JOIN works aw ON aw.id = z.work_id AND aw.active = 1"
     out = {r["work_id"]: r for r in ws.db.query(sql, params)}
     if previous_stage(ws, stage) is None:
@@ -254,7 +256,7 @@ def reached_sql(work: str, moved_on: str, voted_before: str) -> str:
     """SQL condition: ``work`` reached a later stage (point 5): it is in ``moved_on`` (a SELECT of
     the works that moved on at the stage before), or it is an other-methods work not in
     ``voted_before`` (a SELECT of the works with a counted vote at the stage before). PRISMA's
-    ``FT_REACHED``, ``has_reached`` and ``reached_ids`` all use it."""
+    ``FT_REACHED`` and ``reached_ids`` use it; ``has_reached`` is the same rule for one work."""
     return (
         f"({work} IN ({moved_on})"
         f" OR ({work} NOT IN ({voted_before}) AND {other_methods_sql(work)}))"
@@ -274,30 +276,25 @@ def has_reached(ws: Workspace, work_id: int, stage: str) -> bool:
     if prev is None:
         return True
     before = resolve_work(ws, work_id, prev)
-    final = final_work(ws, work_id)
-    moved = [final] if before and before["decision"] in advancing(maybe_rule(ws)) else []
-    voted = [final] if before else []
-    sql = "SELECT " + _REACHED_PARAMS.format(work=":work")
-    row = ws.db.execute(
-        sql, {"work": final, "moved": json.dumps(moved), "voted": json.dumps(voted)}
-    )
-    return bool(row.fetchone()[0])
+    if before is not None:  # a counted vote before: it reached the stage iff it moved on
+        return before["decision"] in advancing(maybe_rule(ws))
+    sql = "SELECT " + other_methods_sql("?")
+    return bool(ws.db.execute(sql, [final_work(ws, work_id)]).fetchone()[0])
 
 
 def reached_ids(ws: Workspace, stage: str, among: Iterable[int] | None = None) -> set[int]:
     """The active works (of ``among``, when given) that reached ``stage``: ``has_reached`` over a
     whole stage, in one query. The screening queue's eligible works, and the works whose votes
     count."""
+    sql = "SELECT w.id FROM works w WHERE w.active = 1"
+    params: dict[str, str] = {}
     prev = previous_stage(ws, stage)
-    if prev is None:
-        if among is not None:
-            return set(among)
-        return {int(r[0]) for r in ws.db.execute("SELECT id FROM works WHERE active = 1")}
-    before = stage_outcomes(ws, prev)
-    ok = advancing(maybe_rule(ws))
-    moved = [w for w, r in before.items() if r["decision"] in ok]
-    params = {"moved": json.dumps(moved), "voted": json.dumps(list(before))}
-    sql = "SELECT w.id FROM works w WHERE w.active = 1 AND " + _REACHED_PARAMS.format(work="w.id")
+    if prev is not None:
+        before = stage_outcomes(ws, prev)
+        ok = advancing(maybe_rule(ws))
+        moved = [w for w, r in before.items() if r["decision"] in ok]
+        params = {"moved": json.dumps(moved), "voted": json.dumps(list(before))}
+        sql += " AND " + _REACHED_PARAMS.format(work="w.id")
     if among is not None:
         sql += " AND w.id IN (SELECT value FROM json_each(:among))"
         params["among"] = json.dumps(list(among))
