@@ -5,6 +5,7 @@ stored through ``log_run``, the function ``review suggest`` stores its own with)
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 from pathlib import Path
 
@@ -317,6 +318,15 @@ def test_synthesis_counts_confirmed_share_and_each_country_once(
     assert sum(int(r["works"]) for r in econ) == 2 and sum(int(r["confirmed"]) for r in econ) == 1
     html2 = (out / "report.html").read_text(encoding="utf-8")
     assert html2.count("BW Botswana") == 1
+    # each country row ends with its works in scope, the denominator a reader needs
+    assert re.search(
+        r"BW Botswana</td>(<td class='n'>[^<]*</td>){5}<td class='n'>1</td></tr>", html2
+    )
+    from review.coding.synthesis import collect
+    from review.coding.synthesis_report import row_label
+
+    works = collect(cws, cws.require_protocol().coding_field("challenges"))
+    assert row_label(works, "SADC", "BW") == "SADC · BW Botswana (1 work)"
     assert "2 confirmed by a reviewer" in html2 and "(1 ✓)" in html2
     ev = list(csv.DictReader((out / "evidence.csv").open(encoding="utf-8")))
     assert {"work_id", "countries", "year", "option", "quote"} <= set(ev[0])

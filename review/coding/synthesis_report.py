@@ -79,6 +79,31 @@ def cell_counts(
     return len(sel), sum(w.confirmed for w in sel)
 
 
+def row_works(
+    works: Sequence[WorkCodes], country: str, groups: dict[str, tuple[str, ...]] | None = None
+) -> int:
+    """Works in scope located in a country row (coded or not): the cells' denominator."""
+    inside = {c for m in (groups or {}).values() for c in m}
+    if country == NO_COUNTRY:
+        return sum(not w.countries for w in works)
+    if country == OTHER:
+        return sum(any(c not in inside for c in w.countries) for w in works)
+    return sum(country in w.countries for w in works)
+
+
+def row_label(
+    works: Sequence[WorkCodes],
+    region: str,
+    country: str,
+    groups: dict[str, tuple[str, ...]] | None = None,
+) -> str:
+    n = row_works(works, country, groups)
+    name = (
+        f"{region} · {country} {country_name(country)}" if region and country != OTHER else country
+    )
+    return f"{name} ({n} work{'s' * (n != 1)})"
+
+
 def plot_heatmap(
     works: Sequence[WorkCodes], f: CodingField, groups: dict[str, tuple[str, ...]], path: Path
 ) -> None:
@@ -90,7 +115,7 @@ def plot_heatmap(
         m = [[cell_counts(works, c, o, groups)[0] for o in cols] for _, c in rows]
         im = ax.imshow(m, cmap="YlOrRd", aspect="auto")
         ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right", fontsize=8)
-        labels = [f"{r} · {c} {country_name(c)}" if r and c != OTHER else c for r, c in rows]
+        labels = [row_label(works, r, c, groups) for r, c in rows]
         ax.set_yticks(range(len(rows)), labels, fontsize=7)
         for i, (_, c) in enumerate(rows):
             for j, o in enumerate(cols):
@@ -184,13 +209,14 @@ def html_report(
             cells.append(f"<td class='n'>{len(k)} ({sum(w.confirmed for w in k)} ✓)</td>")
         p.append(f"<tr><td>{e(name)}</td>{''.join(cells)}<td class='n'>{len(sel)}</td></tr>")
     p.append("</table><h3>By study country</h3><table><tr><th>region</th><th>country</th>")
-    p.append("".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>")
+    p.append("".join(f"<th>{e(c)}</th>" for c in cols) + "<th>works</th></tr>")
     for region, c in country_rows(works, groups):
         row = "".join(
             "<td class='n'>{} ({} ✓)</td>".format(*cell_counts(works, c, o)) for o in cols
         )
         label = c if c == NO_COUNTRY else f"{c} {country_name(c)}"
-        p.append(f"<tr><td>{e(region)}</td><td>{e(label)}</td>{row}</tr>")
+        total = f"<td class='n'>{row_works(works, c)}</td>"
+        p.append(f"<tr><td>{e(region)}</td><td>{e(label)}</td>{row}{total}</tr>")
     p += [
         "</table>",
         "<h3>Heatmap</h3>" + _img(images["heatmap"], "works per study country and option"),
