@@ -269,6 +269,23 @@ async def test_keys_pressed_while_a_work_is_read_wait_and_run_in_order(db: Path)
         assert app.work_id == app.works[2] and not app.kept
 
 
+async def test_keys_typed_for_a_prompt_that_was_not_open_yet_are_dropped(db: Path) -> None:
+    """e pressed while the codes are read opens its prompt once they arrive; the keys pressed
+    after it were meant for that prompt, so they never act on the work (k would move back)."""
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        await pilot.press("tab")  # city, a text field
+        app.pos = 1
+        app.show_work()
+        app.action_edit()
+        app.action_move(-1)  # "k", typed for the prompt
+        assert len(app.kept) == 2
+        await settled(app, pilot)
+        assert app.pos == 1 and not app.kept and len(app.screen_stack) == 2
+        await pilot.press("escape")
+
+
 async def test_a_slow_text_never_replaces_the_next_works_text(db: Path) -> None:
     """The text worker of a work the reviewer has already left must not show its text."""
     app = CodingApp(db, reviewer="ana", stage="all")

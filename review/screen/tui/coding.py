@@ -226,9 +226,12 @@ class CodingApp(ReviewApp):
         self._run_kept()
 
     def _run_kept(self) -> None:
-        """The keys pressed while the codes were read, in order (until one starts a new read)."""
+        """The keys pressed while the codes were read, in order (until one starts a new read;
+        keys after an ``e`` were typed for its prompt, which was not open yet: dropped)."""
         while self.kept and not self.reading:
             self.kept.pop(0)()
+            if len(self.screen_stack) > 1:
+                self.kept.clear()
 
     def _show_body(self, wid: int, text: Text) -> None:
         if wid == self.work_id:  # the reviewer may have moved on while it was read
