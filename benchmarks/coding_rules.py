@@ -50,6 +50,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,8 +101,22 @@ def expected_top2(null: np.ndarray, n: int) -> float:
     return float((x @ np.diff(cdf_max) + x @ np.diff(cdf_2nd)) / 2)
 
 
-def load(ws_path: Path) -> tuple[tuple[str, ...], dict[int, Work]]:
-    ws = build(ws_path)
+@dataclass
+class Embedded:
+    """Every work of the bench workspace with sentences: the field, its sentences and vectors."""
+
+    field: Any  # CodingField
+    ids: list[int]
+    sents: dict[int, list[Any]]  # work id -> Sentence
+    items: list[tuple[str, str]]  # (cache key, text) of every sentence, in work order
+    options: list[str]  # the descriptions, then every facet
+    sv: np.ndarray  # sentence vectors
+    dv: np.ndarray  # description vectors
+    fv: np.ndarray  # facet vectors
+    spans: list[tuple[int, int]]  # each option's facet rows in fv
+
+
+def embedded(ws: Any) -> Embedded:
     f = ws.require_protocol().coding_field("challenges")
     assert f is not None
     ids = [r[0] for r in ws.db.execute("SELECT id FROM works WHERE merged_into IS NULL")]
@@ -113,9 +128,18 @@ def load(ws_path: Path) -> tuple[tuple[str, ...], dict[int, Work]]:
     opts = descs + [x for fs in facs for x in fs]
     mat = embed(ws, items + [(option_key(d), d) for d in opts], DEFAULT_MODEL)
     n = len(items)
-    dv, fv = mat[n : n + len(descs)], mat[n + len(descs) :]
     ends = np.cumsum([len(x) for x in facs])
     spans = list(zip(ends - [len(x) for x in facs], ends, strict=True))
+    return Embedded(
+        f, ids, sents, items, opts, mat[:n], mat[n : n + len(descs)], mat[n + len(descs) :],
+        [(int(a), int(b)) for a, b in spans],
+    )  # fmt: skip
+
+
+def load(ws_path: Path) -> tuple[tuple[str, ...], dict[int, Work]]:
+    ws = build(ws_path)
+    e = embedded(ws)
+    ids, sents, mat, dv, fv, spans = e.ids, e.sents, e.sv, e.dv, e.fv, e.spans
     works, i = {}, 0
     for w in ids:
         ss = sents[w]
@@ -126,7 +150,7 @@ def load(ws_path: Path) -> tuple[tuple[str, ...], dict[int, Work]]:
         cue = np.array([bool(CUE.search(s.text)) for s in ss])
         works[w] = Work((v @ dv.T + fac) / 2, set(where) == {"title"}, where[0] == "title", cue)
     ws.close()
-    return f.codes, works
+    return e.field.codes, works
 
 
 def rules(codes: tuple[str, ...], works: dict[int, Work], ids: list[int]) -> dict[str, Rule]:

@@ -65,11 +65,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coding import build, gold, keyword_pattern, phrases  # noqa: E402
-from coding_rules import DATA, Rule, auc, report, top2  # noqa: E402
+from coding_rules import DATA, Rule, auc, embedded, report, top2  # noqa: E402
 
-from review.coding.suggest import facets, option_key, sentence_key  # noqa: E402
 from review.coding.text import sentences  # noqa: E402
-from review.themes.embed import DEFAULT_MODEL, embed  # noqa: E402
 
 PRF_SHARE, PRF_MIN = 0.01, 10
 POS_SHARE, NEG_SHARE = 0.15, 0.50
@@ -89,24 +87,13 @@ def unit(m: np.ndarray) -> np.ndarray:
 def load(ws_path: Path) -> dict[str, object]:
     """Every work of the workspace: its sentence vectors, facet part, and texts."""
     ws = build(ws_path)
-    f = ws.require_protocol().coding_field("challenges")
-    assert f is not None
-    ids = [r[0] for r in ws.db.execute("SELECT id FROM works WHERE merged_into IS NULL")]
-    sents = sentences(ws, ids)
-    ids = [w for w in ids if sents.get(w)]
+    e = embedded(ws)
+    f, ids, sents, items = e.field, e.ids, e.sents, e.items
     full = sentences(ws, ids, limit=10**6)
-    items = [(sentence_key(s.text), s.text) for w in ids for s in sents[w]]
-    descs = [f.description(c) for c in f.codes]
-    facs = [facets(d) for d in descs]
-    opts = descs + [x for fs in facs for x in fs]
-    mat = embed(ws, items + [(option_key(d), d) for d in opts], DEFAULT_MODEL)
     ws.close()
-    n = len(items)
-    dv, fv = mat[n : n + len(descs)], mat[n + len(descs) :]
-    ends = np.cumsum([len(x) for x in facs])
-    spans = list(zip(ends - [len(x) for x in facs], ends, strict=True))
-    sv = mat[:n]
-    texts = [t for _, t in items] + opts
+    sv, dv, fv, spans = e.sv, e.dv, e.fv, e.spans
+    descs = [f.description(c) for c in f.codes]
+    texts = [t for _, t in items] + e.options
     fac = np.stack([(sv @ fv[a:b].T).max(axis=1) for a, b in spans], axis=1)
     owner = np.concatenate([[k] * len(sents[w]) for k, w in enumerate(ids)])
     text = ["\n".join(s.text for s in full[w]) for w in ids]
