@@ -329,3 +329,26 @@ def test_cli_choice_lists_match_the_library():
     assert cmd.STOP_RULES == stoprules.RULES
     res = CliRunner().invoke(cli, ["simulate", str(NSAIDS), "--model", "nope"])
     assert res.exit_code != 0 and "nope" in res.output
+
+
+def test_recipe_names_come_from_one_light_module():
+    """recipes.py holds the recipe names for the library and the CLI alike, and imports nothing
+    heavy (so `review --help` and `review simulate --help` stay fast)."""
+    import subprocess
+    import sys
+
+    import click
+
+    from review.commands import simulate as cmd
+    from review.screen import priority, recipes
+
+    model = next(p for p in cmd.simulate_cmd.params if p.name == "model")
+    assert isinstance(model.type, click.Choice)
+    assert tuple(model.type.choices) == tuple(recipes.RECIPES) == tuple(priority.RECIPES)
+    assert priority.recipe is recipes.recipe and priority.RECIPES is recipes.RECIPES
+    code = (
+        "import sys, review.screen.recipes, review.commands.simulate\n"
+        "print([m for m in ('numpy', 'scipy', 'sklearn', 'sqlite_utils') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

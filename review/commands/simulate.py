@@ -7,34 +7,13 @@ from typing import Any
 
 import click
 
+from ..screen.recipes import DEFAULT_RECIPE, FEATURE_CHOICES, RECIPES
 from ._common import echo_json
 
 METRICS = ("wss95", "rrf10", "loss", "screened_all", "stopped_at", "recall_at_stop")
-# Kept here so `review --help` imports nothing heavy; tests/test_simulate.py checks that they equal
-# priority.RECIPES and DEFAULT_RECIPE, priority.FEATURE_SETS + ("ensemble",) and stoprules.RULES.
-RECIPE_NAMES = (
-    "u4",
-    "u4-fast",
-    "ensemble",
-    "both",
-    "u4-pn",
-    "u4-t2",
-    "u4-pn10",
-    "t2-sw",
-    "t2-views",
-    "t2-emb",
-    "t2-embz",
-    "t2-emb3",
-    "t2-embrrf",
-    "sw-embrrf",
-    "views-embrrf",
-    "t2-both",
-    "t2-sw1",
-    "t2-nb",
-    "classic",
-)
-DEFAULT_RECIPE = "t2-embrrf"
-FEATURE_CHOICES = ("tfidf", "embedding", "both", "ensemble")
+# recipes.py is standard library only, so `review --help` still imports nothing heavy; the stopping
+# rules are listed here (stoprules imports numpy) and tests/test_simulate.py checks them.
+RECIPE_NAMES = tuple(RECIPES)
 STOP_RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 
 
@@ -137,7 +116,7 @@ def simulate_cmd(
     (percent), ASReview's loss (0 best), records screened to find every relevant record, where
     the stopping rule stopped (records screened) and the recall then.
     """
-    from ..screen.priority import recipe
+    from ..screen.recipes import recipe
     from ..screen.simulate import embed_texts, read_labelled_pairs, simulate
     from ..screen.stoprules import DEFAULT_RULE, describe
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
-from .priority import text_of
+from .recipes import text_of
 
 
 def embedding_cache_path() -> Path:

@@ -1,8 +1,9 @@
 """Prioritised screening: order unscreened works by a model retrained on the decisions so far.
 
-Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features, model)`` for the screening
-queue, and the pieces shared with ``review simulate``: ``RECIPES``/``recipe(name)`` (text, TF-IDF
-preset, scorer, retraining schedule, features, ensemble mix), and from scorers.py
+Public surface: ``rank_unscreened(ws, stage, reviewer, order, seed, features, model)`` for the
+screening queue, and the pieces shared with ``review simulate``: from recipes.py
+``RECIPES``/``recipe(name)`` (text, TF-IDF preset, scorer, retraining schedule, features,
+ensemble mix), and from scorers.py
 ``recipe_features(rec, texts, embeddings, features)`` (the one builder of a recipe's model input)
 and ``score(X, idx, y, seed, model, mix, weights)``. Until at
 least one relevant (include/maybe) and one irrelevant (exclude) decision exist, the order is
@@ -26,18 +27,25 @@ by side won more on some sets but lost 5-14 points on others. In the workspace t
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ScreenError
 from ..store import Workspace
 from ..store.decisions import current_decisions
 from .queue import eligible_work_ids, screened_work_ids
+from .recipes import (
+    DEFAULT_RECIPE,
+    FEATURE_CHOICES,
+    FEATURE_SETS,
+    RECIPES,
+    Recipe,
+    recipe,
+    text_of,
+    u4_text,
+)
 from .scorers import (
     DEFAULT_FEATURES,
     EMBED_WEIGHT,
-    FEATURE_SETS,
     FEATURES,
     MIXES,
     MODEL,
@@ -59,21 +67,11 @@ ORDERS = ("relevance", "random", "oldest")
 RELEVANT = ("include", "maybe")
 
 
-def text_of(title: str | None, abstract: str | None) -> str:
-    """The text our TF-IDF reads: the title twice (titles carry the topic), then the abstract."""
-    return f"{title or ''} {title or ''} {abstract or ''}".strip()
-
-
-def u4_text(title: str | None, abstract: str | None) -> str:
-    """The text ASReview's ELAS u4 reads: title and abstract joined by one space (its TextMerger:
-    ``" ".join`` of the two columns with missing values as empty strings, nothing stripped)."""
-    return f"{title or ''} {abstract or ''}"
-
-
 __all__ = [
     "DEFAULT_FEATURES",
     "DEFAULT_RECIPE",
     "EMBED_WEIGHT",
+    "FEATURE_CHOICES",
     "FEATURE_SETS",
     "FEATURES",
     "MIXES",
@@ -98,57 +96,6 @@ __all__ = [
     "with_pseudo_negatives",
     "work_features",
 ]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """One way to prioritise: the text read, the TF-IDF preset, the scorer and the retraining
-    schedule (``every`` record, or ``batch`` as simulate.py describes)."""
-
-    name: str
-    text: Callable[[str | None, str | None], str]
-    tfidf: str
-    scorer: str
-    schedule: str
-    features: str = "tfidf"  # tfidf | embedding | both | ensemble (TF-IDF and embedding models)
-    mix: str = "rank"  # how an ensemble's models' scores combine (``mix_scores``)
-    weights: tuple[float, ...] = ()  # each ensemble model's weight (default equal)
-    embed_weight: float | None = None  # ``both``: the embeddings' scale beside unit TF-IDF rows
-
-
-# Candidates measured in benchmarks/screening.py (tables in benchmarks/README.md): "t2-" = u4's
-# TF-IDF SVM with the title twice; "-emb*" = with the same SVM on MiniLM embeddings, mixed by
-# rank sum ("emb", "emb3": TF-IDF weighted 2:1), z-scores ("embz") or reciprocal rank fusion
-# ("embrrf"); "sw" = stop words + min_df 2, "sw1" = stop words only; "views" = both TF-IDFs.
-RECIPES: dict[str, Recipe] = {
-    "u4": Recipe("u4", u4_text, "u4", "u4", "every"),
-    "u4-fast": Recipe("u4-fast", u4_text, "u4", "u4", "fast"),
-    "ensemble": Recipe("ensemble", u4_text, "u4", "u4", "fast", "ensemble"),
-    "both": Recipe("both", u4_text, "u4", "u4", "fast", "both"),
-    "u4-pn": Recipe("u4-pn", u4_text, "u4", "u4-pn", "fast"),
-    "u4-t2": Recipe("u4-t2", text_of, "u4", "u4", "fast"),
-    "u4-pn10": Recipe("u4-pn10", u4_text, "u4", "u4-pn10", "fast"),
-    "t2-sw": Recipe("t2-sw", text_of, "default", "u4", "fast"),
-    "t2-views": Recipe("t2-views", text_of, "u4+default", "u4", "fast"),
-    "t2-emb": Recipe("t2-emb", text_of, "u4", "u4", "fast", "ensemble"),
-    "t2-embz": Recipe("t2-embz", text_of, "u4", "u4", "fast", "ensemble", "z"),
-    "t2-emb3": Recipe("t2-emb3", text_of, "u4", "u4", "fast", "ensemble", "rank", (2.0, 1.0)),
-    "t2-embrrf": Recipe("t2-embrrf", text_of, "u4", "u4", "fast", "ensemble", "rrf"),
-    "sw-embrrf": Recipe("sw-embrrf", text_of, "default", "u4", "fast", "ensemble", "rrf"),
-    "views-embrrf": Recipe("views-embrrf", text_of, "u4+default", "u4", "fast", "ensemble", "rrf"),
-    "t2-both": Recipe("t2-both", text_of, "u4", "u4", "fast", "both"),
-    "t2-sw1": Recipe("t2-sw1", text_of, "u4-sw", "u4", "fast"),
-    "t2-nb": Recipe("t2-nb", text_of, "u4", "u4+nb", "fast"),
-    "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
-}
-DEFAULT_RECIPE = "t2-embrrf"
-
-
-def recipe(name: str | None) -> Recipe:
-    try:
-        return RECIPES[name or DEFAULT_RECIPE]
-    except KeyError:
-        raise ScreenError(f"unknown model {name!r}; expected one of {', '.join(RECIPES)}")
 
 
 # -- workspace side ---------------------------------------------------------------------------------
@@ -222,7 +169,7 @@ def work_features(
     """
     rec = recipe(model)
     want = features or rec.features
-    if want not in (*FEATURE_SETS, "ensemble"):
+    if want not in FEATURE_CHOICES:
         raise ScreenError(
             f"unknown features {want!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
         )

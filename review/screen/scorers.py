@@ -2,20 +2,19 @@
 
 ``recipe_features(rec, texts, embeddings, features)`` makes a recipe's model input, the one
 builder for ``review simulate`` and the workspace ranking, from ``build_features(texts, preset)``
-and ``combine_features(tfidf, embeddings, features)``; ``score(X, train_idx, y, seed, model, mix, weights)`` gives every row a relevance
-score from a model trained on the labelled rows (a tuple X is an ensemble: one model per matrix,
-mixed by ``mix_scores``). priority.py names the recipes built from these and re-exports them.
+and ``combine_features(tfidf, embeddings, features)``; ``score(X, train_idx, y, seed, model,
+mix, weights)`` gives every row a relevance score from a model trained on the labelled rows (a
+tuple X is an ensemble: one model per matrix, mixed by ``mix_scores``). recipes.py names the
+recipes built from these; priority.py re-exports them.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ScreenError
-
-if TYPE_CHECKING:
-    from .priority import Recipe
+from .recipes import FEATURE_CHOICES, FEATURE_SETS, Recipe
 
 # ASReview 3.0.8 ELAS u4 (asreview/models/models.py, AI_MODEL_CONFIGURATIONS["elas_u4"]): TF-IDF
 # uni+bigrams, sublinear tf, min_df 1, max_df 0.95, no stop-word list, sklearn's default token
@@ -39,7 +38,6 @@ FEATURES: dict[str, Any] = {
     "max_df": 0.95,
 }
 MODEL = "svm-pos"
-FEATURE_SETS = ("tfidf", "embedding", "both")
 DEFAULT_FEATURES = "tfidf"  # the classic input; the workspace uses the default recipe's features
 EMBED_WEIGHT = 1.0  # "both": TF-IDF rows and embeddings are unit length; embeddings scaled by this
 
@@ -110,7 +108,7 @@ def recipe_features(
     every work; ``simulate`` refuses that case itself).
     """
     feats = features or rec.features
-    if feats not in (*FEATURE_SETS, "ensemble"):
+    if feats not in FEATURE_CHOICES:
         raise ScreenError(
             f"unknown features {feats!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
         )

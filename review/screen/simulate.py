@@ -3,7 +3,7 @@
 ``simulate(texts, labels, ...)`` replays a review: it labels ``prior_included`` relevant and
 ``prior_excluded`` irrelevant records chosen at random (seeded), then repeatedly retrains the model
 from priority.py and "screens" the best-ranked unlabelled records, revealing their labels.
-The recipe (``model``, default ``priority.DEFAULT_RECIPE``) fixes the model's input;
+The recipe (``model``, default ``recipes.DEFAULT_RECIPE``) fixes the model's input;
 ``features`` overrides it (tfidf | embedding | both | ensemble, see priority.py for the measured
 comparison). Embeddings come from the caller, made with ``embed_texts`` (all-MiniLM-L6-v2,
 offline, cached by content hash); the default recipe needs them (an ensemble of a TF-IDF and an
@@ -35,7 +35,8 @@ from typing import Any
 
 from ..errors import ScreenError
 from .labelled import embed_texts, embedding_cache_path, read_labelled_csv, read_labelled_pairs
-from .priority import FEATURE_SETS, recipe, recipe_features, score
+from .recipes import FEATURE_CHOICES, FEATURE_SETS, recipe
+from .scorers import recipe_features, score
 
 __all__ = [
     "SimulationResult",
@@ -294,7 +295,7 @@ def simulate(
 ) -> SimulationResult:
     """Simulate a review on labelled texts (1 relevant / 0 irrelevant).
 
-    ``model`` names a ``priority.RECIPES`` entry (default ``priority.DEFAULT_RECIPE``); the texts
+    ``model`` names a ``recipes.RECIPES`` entry (default ``recipes.DEFAULT_RECIPE``); the texts
     should be made with its ``text`` function. ``priors`` (record indices) overrides the seeded
     choice of prior records. ``features`` overrides the recipe's: ``tfidf``, ``embedding``,
     ``both`` or ``ensemble``; all but the first need ``embeddings``, one row per text.
@@ -305,7 +306,7 @@ def simulate(
 
     rec = recipe(model)
     feats = features or rec.features
-    if feats not in FEATURE_SETS + ("ensemble",):
+    if feats not in FEATURE_CHOICES:
         raise ScreenError(
             f"unknown features {feats!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
         )
