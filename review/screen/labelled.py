@@ -42,8 +42,9 @@ def embed_texts(pairs: Sequence[tuple[str, str]], cache: str | Path | None = Non
     from ..models import text_hash
     from ..store import Workspace
     from ..themes.embed import DEFAULT_MODEL, embed
+    from ..themes.run import embedding_text  # the text (and key) `review themes` embeds
 
-    texts = [f"{t}\n{a}".strip() for t, a in pairs]
+    texts = [embedding_text(t, a) for t, a in pairs]
     items = [(text_hash(t), t) for t in texts]
     path = Path(cache) if cache is not None else embedding_cache_path()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -205,10 +205,11 @@ def cached_embeddings(ws: Workspace, works: list[tuple[str | None, str | None, s
 
     from ..models import text_hash
     from ..themes.embed import cached_matrix
+    from ..themes.run import embedding_text  # the text (and key) `review themes` embeds
 
     hashes: list[str | None] = []
     for title, abstract, h in works:
-        text = f"{title or ''}\n{abstract or ''}".strip()
+        text = embedding_text(title, abstract)
         hashes.append((h or text_hash(text)) if text else None)
     wanted = [h for h in hashes if h]
     if not wanted:

@@ -70,8 +70,14 @@ def select_works(ws: Workspace, stage: str = "included") -> list[dict[str, Any]]
     return [w for w in works if w["id"] in keep]
 
 
+def embedding_text(title: str | None, abstract: str | None) -> str:
+    """The text a work is embedded as; its hash keys the embeddings cache (``text_hash``), which
+    the screening ranking and ``review simulate`` read with this same function."""
+    return f"{title or ''}\n{abstract or ''}".strip()
+
+
 def work_text(w: dict[str, Any]) -> str:
-    return f"{w.get('title') or ''}\n{w.get('abstract') or ''}".strip()
+    return embedding_text(w.get("title"), w.get("abstract"))
 
 
 def versions() -> dict[str, str]:
