@@ -352,3 +352,27 @@ def test_recipe_names_come_from_one_light_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_model_help_says_which_recipes_were_measured():
+    """`--model`'s help names the recipes with runs in benchmarks/README.md and those without,
+    and the README's list of measured candidates is the library's."""
+    import re
+
+    from review.screen import recipes
+
+    text = (Path(__file__).parent.parent / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"--models ([\w,-]+)\s+--cached-only", text)
+    assert listed and set(listed.group(1).split(",")) == set(recipes.MEASURED)
+    for name in recipes.STOPPED_EARLY:
+        assert f"`{name}`" in text
+    unmeasured = [
+        n for n in recipes.RECIPES if n not in (*recipes.MEASURED, *recipes.STOPPED_EARLY)
+    ]
+    assert unmeasured == ["ensemble", "both", "u4-pn10", "classic"]
+    for name in unmeasured:
+        assert f"`{name}`" not in text and f",{name}," not in text
+    res = CliRunner().invoke(cli, ["simulate", "--help"])
+    out = " ".join(res.output.split())
+    assert "the others are the candidates" not in out
+    assert "not measured there: ensemble, both, u4-pn10, classic" in out, out

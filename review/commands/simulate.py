@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
-from ..screen.recipes import DEFAULT_RECIPE, FEATURE_CHOICES, RECIPES
+from ..screen.recipes import DEFAULT_RECIPE, FEATURE_CHOICES, RECIPES, model_help  # noqa: F401
 from ._common import echo_json
 
 METRICS = ("wss95", "rrf10", "loss", "screened_all", "stopped_at", "recall_at_stop")
-# recipes.py is standard library only, so `review --help` still imports nothing heavy; the stopping
-# rules are listed here (stoprules imports numpy) and tests/test_simulate.py checks them.
+# RECIPE_NAMES, DEFAULT_RECIPE and FEATURE_CHOICES are recipes.py's (standard library only, so
+# `review --help` still imports nothing heavy); the stopping rules are listed here (stoprules
+# imports numpy) and tests/test_simulate.py checks them.
 RECIPE_NAMES = tuple(RECIPES)
 STOP_RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 
@@ -76,9 +77,7 @@ def summarise(runs: list[dict[str, Any]], target: float) -> dict[str, Any]:
     "--model",
     type=click.Choice(RECIPE_NAMES),
     default=None,
-    help="Prioritisation recipe (priority.RECIPES): u4 = ASReview 3.0.8's ELAS u4 exactly"
-    " (retrained after every record); the others are the candidates in benchmarks/README.md;"
-    f" default: {DEFAULT_RECIPE}.",
+    help=model_help(),
 )
 @click.option(
     "--features",

@@ -18,8 +18,11 @@ __all__ = [
     "DEFAULT_RECIPE",
     "FEATURE_CHOICES",
     "FEATURE_SETS",
+    "MEASURED",
     "RECIPES",
+    "STOPPED_EARLY",
     "Recipe",
+    "model_help",
     "recipe",
     "text_of",
     "u4_text",
@@ -56,10 +59,11 @@ class Recipe:
     embed_weight: float | None = None  # ``both``: the embeddings' scale beside unit TF-IDF rows
 
 
-# Candidates measured in benchmarks/screening.py (tables in benchmarks/README.md): "t2-" = u4's
-# TF-IDF SVM with the title twice; "-emb*" = with the same SVM on MiniLM embeddings, mixed by
-# rank sum ("emb", "emb3": TF-IDF weighted 2:1), z-scores ("embz") or reciprocal rank fusion
-# ("embrrf"); "sw" = stop words + min_df 2, "sw1" = stop words only; "views" = both TF-IDFs.
+# Names: "t2-" = u4's TF-IDF SVM with the title twice; "-emb*" = with the same SVM on MiniLM
+# embeddings, mixed by rank sum ("emb", "emb3": TF-IDF weighted 2:1), z-scores ("embz") or
+# reciprocal rank fusion ("embrrf"); "sw" = stop words + min_df 2, "sw1" = stop words only;
+# "views" = both TF-IDFs; "pn" = pseudo-negatives; "nb" = with naive Bayes. Which were measured:
+# ``MEASURED``, ``STOPPED_EARLY`` below.
 RECIPES: dict[str, Recipe] = {
     "u4": Recipe("u4", u4_text, "u4", "u4", "every"),
     "u4-fast": Recipe("u4-fast", u4_text, "u4", "u4", "fast"),
@@ -82,6 +86,36 @@ RECIPES: dict[str, Recipe] = {
     "classic": Recipe("classic", text_of, "default", "svm-pos", "batch"),
 }
 DEFAULT_RECIPE = "t2-embrrf"
+# Run in full by benchmarks/screening.py beside the real ASReview (tables in benchmarks/README.md).
+MEASURED = (
+    "u4",
+    "u4-fast",
+    "u4-t2",
+    "t2-sw",
+    "t2-views",
+    "t2-emb",
+    "t2-embz",
+    "t2-emb3",
+    "t2-embrrf",
+    "sw-embrrf",
+    "views-embrrf",
+    "t2-both",
+    "t2-sw1",
+)
+# Stopped early there, with the reason in benchmarks/README.md; the rest (ensemble, both,
+# u4-pn10, classic) were never measured there.
+STOPPED_EARLY = ("u4-pn", "t2-nb")
+
+
+def model_help() -> str:
+    """``review simulate --model``'s help: which recipes were measured, which were not."""
+    unmeasured = [n for n in RECIPES if n not in (*MEASURED, *STOPPED_EARLY)]
+    return (
+        "Prioritisation recipe (review/screen/recipes.py): u4 = ASReview 3.0.8's ELAS u4 exactly"
+        f" (retrained after every record); default: {DEFAULT_RECIPE}. Measured in"
+        f" benchmarks/README.md: {', '.join(MEASURED)}; stopped early there:"
+        f" {', '.join(STOPPED_EARLY)}; not measured there: {', '.join(unmeasured)}."
+    )
 
 
 def recipe(name: str | None) -> Recipe:

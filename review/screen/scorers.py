@@ -228,13 +228,16 @@ def score(
 ) -> Any:
     """Relevance scores (higher = more likely relevant) for every row of X, trained on rows train_idx.
 
-    Models, compared by mean WSS@95 on ../shared/data/screening (8 sets x 2 seeds, 1+1 priors,
-    title/abstract labels | final labels): ``svm-pos`` (default) C=0.2 with relevant records
-    up-weighted 9.8x as ASReview's ELAS u4 does: 35.9 | 44.0 (C=0.11 as ELAS u4: 35.4 | 43.8;
-    C=0.11, 20x: 34.3 | 45.1); ``svm``
-    class-balanced, C=0.5: 35.6 | 41.3 (C=1: 34.9, C=0.3: 35.5, C=0.1: 34.6 on title/abstract);
-    ``ensemble`` (sum of both models' ranks): 35.1 | -. Measured and dropped: naive Bayes 30.9,
-    SGD log-loss 32.8, logistic regression (liblinear: 20x slower to fit, 48.2 vs 46.6 on one set).
+    ``u4`` and the recipes built on it are measured in benchmarks/README.md (``recipes.MEASURED``).
+    The older scorers were compared when they were first written (commit 23397e4, before ELAS u4
+    was rebuilt exactly) by mean WSS@95 on ../shared/data/screening (8 sets x 2 seeds, 1+1
+    priors, title/abstract labels | final labels); those runs are not in benchmarks/README.md and
+    were not repeated, and no recipe uses ``svm`` or ``ensemble``. ``svm-pos`` (``classic``'s)
+    C=0.2 with relevant records up-weighted 9.8x as ASReview's ELAS u4 does: 35.9 | 44.0
+    (C=0.11 as ELAS u4: 35.4 | 43.8; C=0.11, 20x: 34.3 | 45.1); ``svm`` class-balanced, C=0.5:
+    35.6 | 41.3 (C=1: 34.9, C=0.3: 35.5, C=0.1: 34.6 on title/abstract); ``ensemble`` (sum of
+    both models' ranks): 35.1 | -. Dropped then: naive Bayes 30.9, SGD log-loss 32.8, logistic
+    regression (liblinear: 20x slower to fit, 48.2 vs 46.6 on one set).
     """
     import numpy as np
 
