@@ -328,12 +328,12 @@ def undo(ws: Workspace, row_id: int | None = None, reviewer: str | None = None) 
     if row_id is None:
         if reviewer is None:
             raise CodingError("undo needs a row id or a reviewer")
-        r = ws.db.execute(
-            "SELECT id FROM coding_log c WHERE reviewer = ?"
-            " AND (note IS NULL OR note NOT LIKE 'undo of #%') AND NOT EXISTS (SELECT 1 FROM"
-            " coding_log u WHERE u.reviewer = c.reviewer AND u.note = 'undo of #' || c.id)"
+        r = ws.db.execute(  # the undo notes are read once, not once per candidate row
+            "SELECT id FROM coding_log WHERE reviewer = ?"
+            " AND (note IS NULL OR note NOT LIKE 'undo of #%') AND 'undo of #' || id NOT IN"
+            " (SELECT note FROM coding_log WHERE reviewer = ? AND note LIKE 'undo of #%')"
             " ORDER BY id DESC LIMIT 1",
-            [reviewer],
+            [reviewer, reviewer],
         ).fetchone()
         if r is None:
             return None
