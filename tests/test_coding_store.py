@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from test_coding import build
+from test_truth import plans
 
 from review.coding import store
 from review.coding.scope import select
@@ -59,14 +60,8 @@ def old_progress(ws: Workspace, reviewer: str) -> tuple[set[int], set[int]]:
 
 def plan_scans(ws: Workspace, fn: Callable[[], object]) -> list[str]:
     """The plan lines of the statements ``fn`` runs that scan coding_log in full."""
-    stmts: list[str] = []
-    ws.db.conn.set_trace_callback(stmts.append)
-    try:
-        fn()
-    finally:
-        ws.db.conn.set_trace_callback(None)
-    assert stmts, "no statements traced"
-    lines = [r[3] for s in stmts for r in ws.db.conn.execute("EXPLAIN QUERY PLAN " + s)]
+    lines = plans(ws, fn)
+    assert lines, "no statements traced"
     aliases = {"c", "u", "coding_log"}
     return [ln for ln in lines if ln.startswith("SCAN") and ln.split()[1] in aliases]
 
