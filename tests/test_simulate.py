@@ -318,15 +318,15 @@ def test_cli_several_sets_and_seeds_in_one_table(tmp_path):
 
 
 def test_cli_choice_lists_match_the_library():
-    """The command module lists recipe, feature and stopping-rule names itself (so `review --help`
-    imports no numpy); they must be the library's."""
+    """The command module lists recipe, feature and stopping-rule names from the light recipes
+    module (so `review --help` imports no numpy); they must be the library's."""
     from review.commands import simulate as cmd
     from review.screen import priority, stoprules
 
     assert cmd.RECIPE_NAMES == tuple(priority.RECIPES)
     assert cmd.DEFAULT_RECIPE == priority.DEFAULT_RECIPE
     assert cmd.FEATURE_CHOICES == (*priority.FEATURE_SETS, "ensemble")
-    assert cmd.STOP_RULES == stoprules.RULES
+    assert cmd.STOP_RULES is stoprules.RULES
     res = CliRunner().invoke(cli, ["simulate", str(NSAIDS), "--model", "nope"])
     assert res.exit_code != 0 and "nope" in res.output
 

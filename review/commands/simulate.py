@@ -7,15 +7,19 @@ from typing import Any
 
 import click
 
-from ..screen.recipes import DEFAULT_RECIPE, FEATURE_CHOICES, RECIPES, model_help  # noqa: F401
+from ..screen.recipes import (  # noqa: F401
+    DEFAULT_RECIPE,
+    FEATURE_CHOICES,
+    RECIPES,
+    STOP_RULES,
+    model_help,
+)
 from ._common import echo_json
 
 METRICS = ("wss95", "rrf10", "loss", "screened_all", "stopped_at", "recall_at_stop")
-# RECIPE_NAMES, DEFAULT_RECIPE and FEATURE_CHOICES are recipes.py's (standard library only, so
-# `review --help` still imports nothing heavy); the stopping rules are listed here (stoprules
-# imports numpy) and tests/test_simulate.py checks them.
+# RECIPE_NAMES, DEFAULT_RECIPE, FEATURE_CHOICES and STOP_RULES are recipes.py's (standard library
+# only, so `review --help` still imports nothing heavy).
 RECIPE_NAMES = tuple(RECIPES)
-STOP_RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
 
 
 def parse_seeds(value: str | None, seed: int) -> list[int]:

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from ..errors import ScreenError
 
+# The stopping rules `review simulate --stop` can apply (stoprules.py computes them; it imports
+# numpy, so the names live here for the CLI).
+STOP_RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
+
 __all__ = [
     "DEFAULT_RECIPE",
     "FEATURE_CHOICES",
@@ -21,6 +25,7 @@ __all__ = [
     "MEASURED",
     "RECIPES",
     "STOPPED_EARLY",
+    "STOP_RULES",
     "Recipe",
     "model_help",
     "recipe",

@@ -45,7 +45,9 @@ from typing import Any
 
 import numpy as np
 
-RULES = ("cmh", "ranked", "knee", "target", "safe", "heuristic")
+from .recipes import STOP_RULES
+
+RULES = STOP_RULES  # the names, from the light recipes module (the CLI lists them from there)
 DEFAULT_RULE = "cmh"  # see benchmarks/README.md: the rule meeting >= 95% recall in >= 95% of runs
 TARGET_SALT = 104729  # the target method's random sample: random.Random(seed + TARGET_SALT)
 SAFE_SALT = 15485863  # SAFE's random first phase: random.Random(seed + SAFE_SALT)
