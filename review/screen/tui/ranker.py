@@ -13,6 +13,7 @@ exited or was killed). This module imports no textual, so the child stays light.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -113,12 +114,19 @@ class RankProcess:
             proc = self._proc
             if proc is None or proc.poll() is not None:
                 proc = self._start()
+                if self._closed:  # close() landed meanwhile (it does not take the lock)
+                    self._proc = None
+                    proc.terminate()
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(2)
+                    raise ScreenError("the ranking process is closed")
             assert proc.stdin is not None and proc.stdout is not None
             try:
                 pickle.dump((str(db_path), stage, reviewer, order, seed), proc.stdin)
                 proc.stdin.flush()
                 ok, payload = pickle.load(proc.stdout)  # blocking read: the GIL is released
-            except (EOFError, OSError, pickle.UnpicklingError) as e:
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError) as e:
+                # ValueError: close() shut the pipes under this call (the sample phase began)
                 self._proc = None
                 raise ScreenError(f"the ranking process stopped: {e!r}") from e
         if not ok:
