@@ -380,3 +380,26 @@ def test_sigkill_loses_no_code_shown(db: Path, tmp_path: Path) -> None:
     assert len(toggles) >= reported  # every toggle the app showed is in the log
     assert len(confirmed) >= reported // 2  # and every work it confirmed
     ws.close()
+
+
+async def test_a_failed_read_does_not_leave_the_keys_waiting(db: Path, tmp_path: Path) -> None:
+    """A worker that cannot open the workspace (moved away, locked) reports it, and the app stops
+    waiting: the keys pressed afterwards act (they were kept forever before)."""
+    app = CodingApp(db, reviewer="ana", stage="all")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        first = app.work_id
+        away = tmp_path / "away.db"
+        db.rename(away)  # the app's own connection keeps working; a worker's open fails
+        await pilot.press("right")
+        await settled(app, pilot)
+        assert app.reading is False
+        assert any("no workspace here" in n.message for n in app._notifications)
+        away.rename(db)
+        await pilot.press("left", "right")  # act at once: back, then forward again (re-read)
+        await settled(app, pilot)
+        assert app.kept == [] and app.work_id not in (None, first)
+        assert "(draft)" not in form_text(app)
+        await pilot.press("2")  # toggles technological (suggested here): a draft at once
+        await settled(app, pilot)
+        assert "Challenges reported (draft)" in form_text(app)

@@ -233,9 +233,15 @@ class ReviewApp(App[None]):
     # -- reads off the UI thread -------------------------------------------------------------------
     @work(thread=True)
     def run_db(
-        self, fn: Callable[[Workspace], Any], done: Callable[[Any], None] | None = None
+        self,
+        fn: Callable[[Workspace], Any],
+        done: Callable[[Any], None] | None = None,
+        errors_to_done: bool = False,
     ) -> None:
-        """``fn(ws)`` in a thread with its own connection; ``done(result)`` on the UI thread."""
+        """``fn(ws)`` in a thread with its own connection; ``done(result)`` on the UI thread.
+        A ReviewError (opening the workspace or in ``fn``) is reported -- or, with
+        ``errors_to_done``, handed to ``done`` as the result, for callers that wait on it."""
+        result: Any
         try:
             ws = Workspace.open(self.db_path)
             try:
@@ -243,8 +249,10 @@ class ReviewApp(App[None]):
             finally:
                 ws.close()
         except ReviewError as e:
-            self.call_from_thread(self.report, e)
-            return
+            if not (errors_to_done and done is not None):
+                self.call_from_thread(self.report, e)
+                return
+            result = e
         if done is not None:
             self.call_from_thread(done, result)
 

@@ -59,19 +59,6 @@ BINDINGS: list[BindingType] = [
 ]
 
 
-def or_error(fn: Callable[[Workspace], Any]) -> Callable[[Workspace], Any]:
-    """``fn`` for ``run_db`` whose ReviewError comes back as its result: the app shows it and
-    stops waiting (the keys kept for the read run)."""
-
-    def run(ws: Workspace) -> Any:
-        try:
-            return fn(ws)
-        except ReviewError as e:
-            return e
-
-    return run
-
-
 def read_work(
     ws: Workspace, wid: int, reviewer: str, fields: tuple[CodingField, ...]
 ) -> tuple[dict[str, Any] | None, list[coding_form.FieldState]]:
@@ -162,7 +149,7 @@ class CodingApp(ReviewApp):
             done, every = store.reviewer_progress(ws, who)
             return done, every, store.conflicts(ws, field) if resolving else []
 
-        self.run_db(or_error(start), done=self._started)
+        self.run_db(start, done=self._started, errors_to_done=True)
 
     def _started(self, got: tuple[set[int], set[int], list[dict[str, Any]]] | ReviewError) -> None:
         if isinstance(got, ReviewError):
@@ -197,8 +184,9 @@ class CodingApp(ReviewApp):
         n, who, fields = self._reads, self.reviewer, self.fields
         self.reading = True
         self.run_db(
-            or_error(lambda ws: read_work(ws, wid, who, fields)),
+            lambda ws: read_work(ws, wid, who, fields),
             done=lambda got: self._work_read(n, wid, got),
+            errors_to_done=True,  # the keys wait on this read: an error must end the wait too
         )
 
     def _work_read(self, n: int, wid: int, got: Any) -> None:
