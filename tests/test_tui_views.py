@@ -410,6 +410,27 @@ async def test_dedup_view_reads_a_works_abstract_in_a_worker(ws, db_path):
     assert ui_thread_calls(rec, "actions.py", "get_work") == []
 
 
+async def test_an_abstract_read_from_before_a_merge_is_not_cached(ws, db_path):
+    """A read of a work's abstract that left before a merge and lands after it (the merge cleared
+    the cache: the surviving work may have another abstract now) is dropped, not cached."""
+    load_pairs(ws)
+    app = DedupApp(db_path, actor="ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(app, pilot)
+        pair = app.current
+        wid = pair["work_a"]
+        app.abstracts.pop(wid, None)
+        held: list = []
+        real = app.run_db
+        app.run_db = lambda fn, done=None, **kw: held.append(done)  # the read is in flight
+        app._abstract(wid)
+        app.run_db = real
+        app._decided({"candidate": pair["id"], "work_id": wid})  # a merge into wid lands first
+        held[0]((wid, "stale: read before the merge"))  # then the old read
+        await settled(app, pilot)
+        assert app.abstracts.get(wid) != "stale: read before the merge"
+
+
 async def test_dedup_view_applies_a_merge_to_its_list_before_the_re_read(ws, db_path):
     """What the view shows between a decision and the worker's re-read: the decided pair leaves,
     a pair whose records are now in one work leaves, a pair of the absorbed work names the

@@ -134,6 +134,7 @@ class DedupApp(ReviewApp):
         self.loaded = False  # the first read of the pending pairs has arrived
         self._reads = 0  # reads of the pending pairs started; only the latest one is applied
         self.abstracts: dict[int, str | None] = {}  # works' abstracts read (READING meanwhile)
+        self.abstract_era = 0  # bumped when a merge clears ``abstracts``
         self.sub_title = f"duplicates · deciding as {self.actor}"
 
     def compose_main(self) -> Iterator[Widget]:  # the base adds header, lock line and footer
@@ -195,6 +196,7 @@ class DedupApp(ReviewApp):
         again when it arrives)."""
         if work_id not in self.abstracts:
             self.abstracts[work_id] = READING
+            era = self.abstract_era
 
             def read(ws: Any) -> tuple[int, str | None]:
                 try:
@@ -202,10 +204,12 @@ class DedupApp(ReviewApp):
                 except ReviewError:
                     return work_id, None
 
-            self.run_db(read, done=self._abstract_read)
+            self.run_db(read, done=lambda got: self._abstract_read(era, got))
         return self.abstracts[work_id]
 
-    def _abstract_read(self, got: tuple[int, str | None]) -> None:
+    def _abstract_read(self, era: int, got: tuple[int, str | None]) -> None:
+        if era != self.abstract_era:  # read before a merge cleared the cache: asked again
+            return
         self.abstracts[got[0]] = got[1]
         pair = self.current
         if pair is not None and got[0] in (pair["work_a"], pair["work_b"]):
@@ -264,6 +268,7 @@ class DedupApp(ReviewApp):
         pid = res.get("candidate")
         if res.get("work_id"):
             self.abstracts.clear()  # a merge may give the surviving work an abstract
+            self.abstract_era += 1  # reads in flight from before the merge are dropped
             self.notify(f"pair {pid}: merged into work #{res['work_id']}")
         else:
             self.notify(f"pair {pid}: distinct")
