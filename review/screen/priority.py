@@ -39,6 +39,7 @@ from .recipes import (
     FEATURE_SETS,
     RECIPES,
     Recipe,
+    check_features,
     recipe,
     text_of,
     u4_text,
@@ -121,8 +122,9 @@ def rank_unscreened(
 ) -> list[int]:
     """Unscreened eligible work ids, best first (order: relevance | random | oldest).
 
-    ``model`` names the recipe (default ``DEFAULT_RECIPE``); ``features`` (default: the
-    recipe's): see ``work_features``.
+    ``model`` names the recipe (default ``DEFAULT_RECIPE``; the screening app and its ranking
+    child always use the default -- another recipe is a library call, e.g. for scripts and
+    tests); ``features`` (default: the recipe's): see ``work_features``.
     """
     if order not in ORDERS:
         raise ScreenError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
@@ -161,18 +163,15 @@ def work_features(
     ``features`` (default: the recipe's): ``embedding``/``both``/``ensemble`` use the
     workspace embeddings cache (``review themes`` fills it) only when it holds a vector for every
     active work with a title or abstract; otherwise the matrix is TF-IDF alone (for ``ensemble``:
-    the recipe's TF-IDF model alone). ``ensemble`` gives a (TF-IDF, embeddings) pair, one model
-    each, mixed as the recipe says. No model is loaded here.
+    the recipe's TF-IDF model alone). ``ensemble`` adds the embeddings as one more model to the
+    recipe's TF-IDF model(s) (a tuple: one model each, mixed as the recipe says). No model is loaded here.
     The key is (count, max id, latest update) of the active works plus the number of cached
     vectors, so a new import, a merge, an edited abstract or new embeddings rebuild it; screening
     decisions do not.
     """
     rec = recipe(model)
     want = features or rec.features
-    if want not in FEATURE_CHOICES:
-        raise ScreenError(
-            f"unknown features {want!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
-        )
+    check_features(want)
     key = tuple(
         ws.db.execute(
             "SELECT COUNT(*), MAX(id), MAX(updated_at) FROM works WHERE active = 1"
@@ -203,14 +202,13 @@ def cached_embeddings(ws: Workspace, works: list[tuple[str | None, str | None, s
     None when any work with text has no cached vector (or the cache is empty)."""
     import numpy as np
 
-    from ..models import text_hash
     from ..themes.embed import cached_matrix
-    from ..themes.run import embedding_text  # the text (and key) `review themes` embeds
+    from ..themes.run import embedding_key, embedding_text  # what `review themes` stores
 
     hashes: list[str | None] = []
     for title, abstract, h in works:
         text = embedding_text(title, abstract)
-        hashes.append((h or text_hash(text)) if text else None)
+        hashes.append(embedding_key(text, h) if text else None)
     wanted = [h for h in hashes if h]
     if not wanted:
         return None

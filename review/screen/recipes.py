@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_RECIPE",
     "FEATURE_CHOICES",
     "FEATURE_SETS",
+    "check_features",
     "MEASURED",
     "RECIPES",
     "STOPPED_EARLY",
@@ -35,6 +36,15 @@ __all__ = [
 
 FEATURE_SETS = ("tfidf", "embedding", "both")  # one model's input (scorers.combine_features)
 FEATURE_CHOICES = (*FEATURE_SETS, "ensemble")  # "ensemble": a TF-IDF and an embedding model
+
+
+def check_features(name: str) -> str:
+    """``name`` if it is a feature choice, else the ScreenError every caller raises."""
+    if name not in FEATURE_CHOICES:
+        raise ScreenError(
+            f"unknown features {name!r}; expected one of {', '.join(FEATURE_CHOICES)}"
+        )
+    return name
 
 
 def text_of(title: str | None, abstract: str | None) -> str:

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from ..errors import ScreenError
-from .recipes import FEATURE_CHOICES, FEATURE_SETS, Recipe
+from .recipes import FEATURE_SETS, Recipe, check_features
 
 # ASReview 3.0.8 ELAS u4 (asreview/models/models.py, AI_MODEL_CONFIGURATIONS["elas_u4"]): TF-IDF
 # uni+bigrams, sublinear tf, min_df 1, max_df 0.95, no stop-word list, sklearn's default token
@@ -108,10 +108,7 @@ def recipe_features(
     every work; ``simulate`` refuses that case itself).
     """
     feats = features or rec.features
-    if feats not in FEATURE_CHOICES:
-        raise ScreenError(
-            f"unknown features {feats!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
-        )
+    check_features(feats)
     if embeddings is None:
         feats = "tfidf"
     presets = rec.tfidf.split("+")

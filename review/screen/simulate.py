@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import ScreenError
 from .labelled import embed_texts, embedding_cache_path, read_labelled_csv, read_labelled_pairs
-from .recipes import FEATURE_CHOICES, FEATURE_SETS, recipe
+from .recipes import check_features, recipe
 from .scorers import recipe_features, score
 
 __all__ = [
@@ -306,10 +306,7 @@ def simulate(
 
     rec = recipe(model)
     feats = features or rec.features
-    if feats not in FEATURE_CHOICES:
-        raise ScreenError(
-            f"unknown features {feats!r}; expected one of {', '.join(FEATURE_SETS)}, ensemble"
-        )
+    check_features(feats)
     rule = stop_rule or stoprules.DEFAULT_RULE
     if rule not in stoprules.RULES:
         raise ScreenError(

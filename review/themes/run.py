@@ -76,6 +76,12 @@ def embedding_text(title: str | None, abstract: str | None) -> str:
     return f"{title or ''}\n{abstract or ''}".strip()
 
 
+def embedding_key(text: str, content_hash: str | None) -> str:
+    """The cache key of a work's embedding: its stored content hash, else the hash of ``text``
+    (``embedding_text``); `review themes` stores vectors under it, the ranking reads them."""
+    return content_hash or text_hash(text)
+
+
 def work_text(w: dict[str, Any]) -> str:
     return embedding_text(w.get("title"), w.get("abstract"))
 
@@ -119,7 +125,7 @@ def run(
             f"need at least 3 works with a title or abstract for --stage {stage}, found {len(works)}"
         )
     texts = [work_text(w) for w in works]
-    hashes = [w["content_hash"] or text_hash(t) for w, t in zip(works, texts, strict=True)]
+    hashes = [embedding_key(t, w["content_hash"]) for w, t in zip(works, texts, strict=True)]
     before = ws.db.execute("SELECT COUNT(*) FROM embeddings WHERE model = ?", [model]).fetchone()[0]
     proto = ws.protocol()
     seeds = list(proto.seed_themes) if proto else []
