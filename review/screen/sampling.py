@@ -201,18 +201,24 @@ def maybe_start(
 
 
 def serving_phase(
-    ws: Workspace, stage: str, reviewer: str | None, seed: int = 0, start: str | None = None
+    ws: Workspace,
+    stage: str,
+    reviewer: str | None,
+    seed: int = 0,
+    start: str | None = None,
+    scoped: tuple[list[tuple[int, int]], int] | None = None,
 ) -> Phase | None:
     """THE sample phase the screening queue serves (None: ranked screening, or the protocol's
     ``stopping = "ranked"``). Only reads unless ``start`` says otherwise: ``"trigger"`` enters the
     phase when the trigger has been reached (``maybe_start``), ``"now"`` enters it at once when
-    there is none (`review screen --sample`; a ScreenError under ``stopping = "ranked"``)."""
+    there is none (`review screen --sample`; a ScreenError under ``stopping = "ranked"``).
+    ``scoped``: ``scope(ws, stage, reviewer)`` when the caller has read it already."""
     if start == "now" and current_phase(ws, stage, reviewer) is None:
         return start_phase(ws, stage, reviewer, seed, trigger="explicit: review screen --sample")
     if rule_of(ws) != "cmh":
         return None
     if start == "trigger":
-        return maybe_start(ws, stage, reviewer, seed)
+        return maybe_start(ws, stage, reviewer, seed, scoped=scoped)
     return current_phase(ws, stage, reviewer)
 
 

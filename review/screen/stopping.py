@@ -334,7 +334,7 @@ def stopping_status(
     when should_stop changes from the last logged value (log=None), always (log=True) or never
     (log=False).
     """
-    from .sampling import current_phase, evaluate_cmh, maybe_start, rule_of, sample_state, scope
+    from .sampling import evaluate_cmh, rule_of, sample_state, scope, serving_phase
 
     proto = ws.protocol()
     target = proto.target_recall if proto else 0.95
@@ -345,10 +345,8 @@ def stopping_status(
     if rule == "ranked":
         status = evaluate(seq, n_total, target, confidence)
     else:
-        if start:
-            phase = maybe_start(ws, stage, reviewer, seed, scoped=(pairs, n_total))
-        else:
-            phase = current_phase(ws, stage, reviewer)
+        trigger = "trigger" if start else None
+        phase = serving_phase(ws, stage, reviewer, seed, trigger, scoped=(pairs, n_total))
         state = sample_state(ws, phase, reviewer, pairs) if phase else None
         status = evaluate_cmh(seq, n_total, target, confidence, phase, state)
     status["reviewer"] = reviewer
