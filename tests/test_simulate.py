@@ -318,15 +318,22 @@ def test_cli_several_sets_and_seeds_in_one_table(tmp_path):
 
 
 def test_cli_choice_lists_match_the_library():
-    """The command module lists recipe, feature and stopping-rule names from the light recipes
-    module (so `review --help` imports no numpy); they must be the library's."""
+    """The --model, --features and --stop-rule choices the command offers are the library's
+    (taken from the light recipes module, so `review --help` imports no numpy)."""
+    import click
+
     from review.commands import simulate as cmd
     from review.screen import priority, stoprules
 
-    assert cmd.RECIPE_NAMES == tuple(priority.RECIPES)
+    offered = {
+        p.name: tuple(p.type.choices)
+        for p in cmd.simulate_cmd.params
+        if isinstance(p.type, click.Choice)
+    }
+    assert offered["model"] == tuple(priority.RECIPES)
+    assert offered["features"] == (*priority.FEATURE_SETS, "ensemble")
+    assert offered["stop_rule"] == tuple(stoprules.RULES)
     assert cmd.DEFAULT_RECIPE == priority.DEFAULT_RECIPE
-    assert cmd.FEATURE_CHOICES == (*priority.FEATURE_SETS, "ensemble")
-    assert cmd.STOP_RULES is stoprules.RULES
     res = CliRunner().invoke(cli, ["simulate", str(NSAIDS), "--model", "nope"])
     assert res.exit_code != 0 and "nope" in res.output
 
