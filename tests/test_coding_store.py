@@ -15,7 +15,7 @@ from review.coding.scope import select
 from review.store import Workspace
 
 
-@pytest.mark.parametrize("group", ["lusaka", "Maputo team", "a.b-c", "x_1"])
+@pytest.mark.parametrize("group", ["lusaka", "Maputo team", "a.b-c", "x_1", "resolution"])
 def test_bundle_origin_round_trips(group: str) -> None:
     """One helper pair builds and parses ``bundle:<group>[:resolution]`` (share.coding builds it,
     the store's settling rule parses it)."""

@@ -218,8 +218,9 @@ def bundle_origin(group: str, resolution: bool = False) -> str:
 
 def resolution_group(origin: str) -> str | None:
     """The group of a ``bundle:<group>:resolution`` origin (``bundle_origin``), else None."""
-    if origin.startswith("bundle:") and origin.endswith(":resolution"):
-        return origin.removeprefix("bundle:").removesuffix(":resolution") or None
+    parts = origin.split(":")  # a group name holds no ':' (share.valid_group)
+    if len(parts) == 3 and parts[0] == "bundle" and parts[1] and parts[2] == "resolution":
+        return parts[1]
     return None
 
 
