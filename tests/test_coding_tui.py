@@ -395,6 +395,11 @@ async def test_a_failed_read_does_not_leave_the_keys_waiting(db: Path, tmp_path:
         await settled(app, pilot)
         assert app.reading is False
         assert any("no workspace here" in n.message for n in app._notifications)
+        stuck = app.work_id
+        await pilot.press("enter")  # nothing was read: nothing to confirm, no move
+        await settled(app, pilot)
+        assert app.work_id == stuck and stuck not in app.skip
+        assert not any("confirmed" in n.message for n in app._notifications)
         away.rename(db)
         await pilot.press("left", "right")  # act at once: back, then forward again (re-read)
         await settled(app, pilot)

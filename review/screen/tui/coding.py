@@ -217,9 +217,10 @@ class CodingApp(ReviewApp):
         """The keys pressed while the codes were read, in order (until one starts a new read;
         keys after an ``e`` were typed for its prompt, which was not open yet: dropped)."""
         while self.kept and not self.reading:
+            screens = len(self.screen_stack)
             self.kept.pop(0)()
-            if len(self.screen_stack) > 1:
-                self.kept.clear()
+            if len(self.screen_stack) > screens:  # this key opened a prompt (e): the rest
+                self.kept.clear()  # were typed for it
 
     def _show_body(self, wid: int, text: Text) -> None:
         if wid == self.work_id:  # the reviewer may have moved on while it was read
@@ -281,7 +282,7 @@ class CodingApp(ReviewApp):
     @kept_while_reading
     def action_confirm(self) -> None:
         wid = self.work_id
-        if wid is None:
+        if wid is None or not self.states:  # no work, or its codes could not be read
             return
         was = all(st.source == "confirmed" for st in self.states)
         for st in self.states:
