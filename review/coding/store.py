@@ -330,7 +330,7 @@ def undo(ws: Workspace, row_id: int | None = None, reviewer: str | None = None) 
         if reviewer is None:
             raise CodingError("undo needs a row id or a reviewer")
         r = ws.db.execute(  # the undo notes are read once, not once per candidate row
-            "SELECT id FROM coding_log WHERE reviewer = ?"
+            "SELECT id FROM coding_log WHERE +reviewer = ?"  # + : newest first, stop at the first
             " AND (note IS NULL OR note NOT LIKE 'undo of #%') AND 'undo of #' || id NOT IN"
             " (SELECT note FROM coding_log WHERE reviewer = ? AND note LIKE 'undo of #%')"
             " ORDER BY id DESC LIMIT 1",
