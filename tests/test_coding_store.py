@@ -91,7 +91,6 @@ def test_reviewer_progress_equals_the_fold_and_reads_one_reviewer(cws: Workspace
     rec(cws, b, "challenges", "lead", ["economic"], origin="resolution")
     cws.db.execute("UPDATE works SET active = 0, merged_into = ? WHERE id = ?", [f, g])
     cws.db.conn.commit()
-    cws.db.conn.execute("ANALYZE")
     for who in ("ana", "ben", "cy", "lead", "nobody"):
         assert store.reviewer_progress(cws, who) == old_progress(cws, who), who
     some, every = store.reviewer_progress(cws, "ana")
