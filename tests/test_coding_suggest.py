@@ -77,6 +77,7 @@ def test_a_field_threshold_in_the_protocol_moves_every_yes(tmp_path: Path) -> No
     r = CliRunner().invoke(cli, ["suggest", "--db", str(path), "--field", "challenges"])
     assert r.exit_code == 0, r.output
     assert "challenges: similarity >= 0.90" in r.output
+    assert "0.36" not in r.output  # the default bar is not stated when no field uses it
     ws = Workspace.open(path)
     wid = work_of_page(ws, PAGES[0])
     ch = suggest_mod.latest(ws, [wid])[(wid, "challenges")]

@@ -85,9 +85,9 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
     n = len(r.scope.work_ids)
     click.echo(f"Suggestion run {r.run_id}: {r.scope.description}, method {r.method}")
     own = {k: v for k, v in bars.items() if v != SIMILARITY_THRESHOLD}
+    bar = "each field's own, below" if bars and own == bars else f"{SIMILARITY_THRESHOLD:.2f}"
     click.echo(
-        f"  yes when score >= {r.threshold:.2f} (zero-shot: similarity >= "
-        f"{SIMILARITY_THRESHOLD:.2f}, the {RULE})"
+        f"  yes when score >= {r.threshold:.2f} (zero-shot: similarity >= {bar}, the {RULE})"
     )
     for name, bar in own.items():
         click.echo(f"  {name}: similarity >= {bar:.2f} (the field's threshold in the protocol)")
