@@ -367,6 +367,9 @@ asyncio.run(main())
 
 
 def test_sigkill_loses_no_code_shown(db: Path, tmp_path: Path) -> None:
+    """Every change the app has acted on survives kill -9. A key kept while a work's codes are
+    read (about a millisecond) has not acted yet: like a key still in the terminal's buffer, a
+    kill then loses it, and the driver counts a key only once it has run."""
     from conftest import kill_after
 
     script = tmp_path / "drive.py"
