@@ -89,8 +89,10 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
     click.echo(
         f"  yes when score >= {r.threshold:.2f} (zero-shot: similarity >= {bar}, the {RULE})"
     )
-    for name, bar in own.items():
-        click.echo(f"  {name}: similarity >= {bar:.2f} (the field's threshold in the protocol)")
+    for name, field_bar in own.items():
+        click.echo(
+            f"  {name}: similarity >= {field_bar:.2f} (the field's threshold in the protocol)"
+        )
     if r.few_shot:
         learnt = ", ".join(f"{k} ({v} confirmed works)" for k, v in sorted(r.few_shot.items()))
         click.echo(f"  few-shot: learnt from reviewers' confirmed codes for {learnt}")
