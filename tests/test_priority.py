@@ -328,3 +328,21 @@ def test_one_embedding_text_keys_the_cache_for_themes_ranking_and_simulate(ws):
     simulated = sim.embed_texts(pairs, cache=ws.path)  # the workspace as simulate's cache
     assert ws.db.execute(count, [priority.EMBED_MODEL]).fetchone()[0] == stored  # none new
     assert np.allclose(simulated, ranking, atol=1e-6)  # the same vectors (float32 rounding)
+
+
+def test_both_on_a_two_view_recipe_is_refused_with_or_without_embeddings():
+    """'both' (TF-IDF and embeddings in one matrix) cannot apply to a recipe with two TF-IDF
+    views: refused whether or not the embeddings cache is filled yet (before, only when filled,
+    so the same call passed or failed depending on whether `review themes` had run)."""
+    import numpy as np
+
+    from review.screen.recipes import recipe
+    from review.screen.scorers import recipe_features
+
+    rec = recipe("t2-views")
+    texts = [
+        rec.text(f"smart city {i % 3} governance", f"water and energy {i % 2}") for i in range(6)
+    ]
+    for emb in (None, np.ones((6, 4), dtype=np.float32)):
+        with pytest.raises(ScreenError, match="features 'both' needs one"):
+            recipe_features(rec, texts, emb, "both")

@@ -109,17 +109,17 @@ def recipe_features(
     """
     feats = features or rec.features
     check_features(feats)
+    presets = rec.tfidf.split("+")
+    if feats == "both" and len(presets) > 1:  # refused whether or not embeddings exist yet
+        raise ScreenError(
+            f"model {rec.name} has {len(presets)} TF-IDF views: features 'both' needs one"
+        )
     if embeddings is None:
         feats = "tfidf"
-    presets = rec.tfidf.split("+")
     X: Any
     if feats == "embedding":
         X = combine_features(None, embeddings, "embedding")
     elif len(presets) > 1:  # TF-IDF views: one model each (and one on the embeddings)
-        if feats == "both":
-            raise ScreenError(
-                f"model {rec.name} has {len(presets)} TF-IDF views: features 'both' needs one"
-            )
         X = tuple(build_features(texts, p) for p in presets)
         if feats == "ensemble":
             X += (combine_features(None, embeddings, "embedding"),)
