@@ -7,20 +7,16 @@ fields, logged with the run like the option scores of ``suggest.py``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..store.workspace import Workspace
 from . import cities as city_names
 from .codebook import CodingField
+from .suggest import Suggestion
 from .text import MAX_SENTENCES, sentences
-
-if TYPE_CHECKING:
-    from .suggest import Suggestion
 
 
 def countries(ws: Workspace, f: CodingField, ids: Sequence[int]) -> list[Suggestion]:
     from ..themes import regions
-    from .suggest import Suggestion  # noqa: F811  (suggest imports this module)
 
     regions.detect(ws, ids)
     found = regions.countries(ws, "study", ids)
@@ -42,7 +38,6 @@ def countries(ws: Workspace, f: CodingField, ids: Sequence[int]) -> list[Suggest
 
 
 def cities(ws: Workspace, f: CodingField, ids: Sequence[int]) -> list[Suggestion]:
-    from .suggest import Suggestion  # noqa: F811
 
     sents = sentences(ws, ids, limit=MAX_SENTENCES)
     out = []

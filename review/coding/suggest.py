@@ -37,7 +37,7 @@ import numpy as np
 from ..models import text_hash
 from ..store.workspace import Workspace, now
 from ..themes.embed import DEFAULT_MODEL, Encoder, embed
-from . import CodingError, cities, prefill
+from . import CodingError, cities
 from .codebook import CodingField
 from .scope import Scope, select
 from .store import confirmed
@@ -80,6 +80,7 @@ class SuggestResult:
     embedded: int
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    similarity_thresholds: dict[str, float] = field(default_factory=dict)  # choice field -> bar
 
 
 def zero_shot_score(similarity: float, threshold: float = SIMILARITY_THRESHOLD) -> float:
@@ -240,6 +241,8 @@ def suggest(
     progress: Callable[[int, int], None] | None = None,
 ) -> SuggestResult:
     """Score every work in scope for every option of the field (default: every field) and log it."""
+    from . import prefill  # countries and cities; it builds on this module's Suggestion
+
     t0 = time.perf_counter()
     proto = ws.require_protocol()
     if not proto.codebook:
@@ -273,9 +276,10 @@ def suggest(
         - before
     )
     method = "few-shot" if few else "zero-shot"
+    bars = {f.name: similarity_threshold(f) for f in fields if f.choice}
     params = {
         "similarity_threshold": SIMILARITY_THRESHOLD, "temperature": TEMPERATURE,
-        "similarity_thresholds": {f.name: similarity_threshold(f) for f in fields if f.choice},
+        "similarity_thresholds": bars,
         "rule": RULE, "top_k": TOP_K,
         "score_threshold": 0.5, "max_sentences": MAX_SENTENCES, "min_each": MIN_EACH,
         "blend_prior": BLEND_PRIOR, "few_shot": few, "scope": scope.description,
@@ -286,7 +290,7 @@ def suggest(
     run_id = log_run(ws, sugg, method, field_name, scope, params, seconds, few, model)
     return SuggestResult(
         run_id, scope, tuple(f.name for f in fields), method, 0.5, few, tuple(sugg),
-        int(embedded), seconds, tuple(notes),
+        int(embedded), seconds, tuple(notes), bars,
     )  # fmt: skip
 
 

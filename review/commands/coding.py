@@ -53,15 +53,13 @@ def suggest(field_name: str | None, stage: str | None, as_json: bool, db_path: s
     Every run is logged with its model, parameters and versions; nothing is
     overwritten (the latest run covering a work is shown).
     """
-    from ..coding.suggest import RULE, SIMILARITY_THRESHOLD, similarity_threshold
+    from ..coding.suggest import RULE, SIMILARITY_THRESHOLD
     from ..coding.suggest import suggest as run
 
     ws = open_ws(db_path)
     r = run(ws, field_name, stage, progress=None if as_json else _progress())
     proto = ws.require_protocol()
-    bars = {
-        f.name: similarity_threshold(f) for f in proto.codebook if f.choice and f.name in r.fields
-    }
+    bars = r.similarity_thresholds
     if as_json:
         echo_json(
             {
