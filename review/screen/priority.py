@@ -164,7 +164,8 @@ def work_features(
     workspace embeddings cache (``review themes`` fills it) only when it holds a vector for every
     active work with a title or abstract; otherwise the matrix is TF-IDF alone (for ``ensemble``:
     the recipe's TF-IDF model alone). ``ensemble`` adds the embeddings as one more model to the
-    recipe's TF-IDF model(s) (a tuple: one model each, mixed as the recipe says). No model is loaded here.
+    recipe's TF-IDF model(s) (a tuple: one model each, mixed as the recipe says). No model is
+    loaded here.
     The key is (count, max id, latest update) of the active works plus the number of cached
     vectors, so a new import, a merge, an edited abstract or new embeddings rebuild it; screening
     decisions do not.

@@ -25,9 +25,8 @@ from ..errors import ScreenError
 from ..store import Workspace
 from ..store.workspace import now
 
-SHUFFLE_SALT = (
-    7919  # the urn's order: random.Random(seed + SHUFFLE_SALT), also in simulate.stop_by_sampling
-)
+# the urn's order: random.Random(seed + SHUFFLE_SALT), also in simulate.stop_by_sampling
+SHUFFLE_SALT = 7919
 
 
 @dataclass(frozen=True)

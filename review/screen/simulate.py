@@ -169,9 +169,9 @@ def rank_order(
 
     ``model`` (a scorer), ``schedule``, ``mix`` and ``weights`` default to the default recipe's.
     ``schedule``: ``every`` retrains after every record (as ASReview), ``fast`` and ``batch`` as
-    described in the module docstring. Once every relevant record is found the rest of the order cannot change
-    any metric or stopping rule (every record left is irrelevant), so the records left follow
-    the last ranking without more fits. Ties go to the lower index (ASReview's stable argsort).
+    described in the module docstring. Once every relevant record is found the rest of the order
+    cannot change any metric or stopping rule (every record left is irrelevant), so the records
+    left follow the last ranking without more fits. Ties go to the lower index (ASReview's stable argsort).
     """
     import numpy as np
 
