@@ -239,8 +239,8 @@ class ReviewApp(App[None]):
         errors_to_done: bool = False,
     ) -> None:
         """``fn(ws)`` in a thread with its own connection; ``done(result)`` on the UI thread.
-        A ReviewError (opening the workspace or in ``fn``) is reported -- or, with
-        ``errors_to_done``, handed to ``done`` as the result, for callers that wait on it."""
+        A ReviewError (opening the workspace or in ``fn``) is reported; with ``errors_to_done``
+        it is also handed to ``done`` as the result, for callers that wait on the read."""
         result: Any
         try:
             ws = Workspace.open(self.db_path)
@@ -249,8 +249,8 @@ class ReviewApp(App[None]):
             finally:
                 ws.close()
         except ReviewError as e:
+            self.call_from_thread(self.report, e)
             if not (errors_to_done and done is not None):
-                self.call_from_thread(self.report, e)
                 return
             result = e
         if done is not None:

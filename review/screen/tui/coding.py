@@ -152,8 +152,7 @@ class CodingApp(ReviewApp):
         self.run_db(start, done=self._started, errors_to_done=True)
 
     def _started(self, got: tuple[set[int], set[int], list[dict[str, Any]]] | ReviewError) -> None:
-        if isinstance(got, ReviewError):
-            self.report(got)
+        if isinstance(got, ReviewError):  # reported by run_db: start with nothing read
             got = (set(), set(), [])
         done, self.skip, rows = got
         self.works = list(self.scope.work_ids)
@@ -192,8 +191,7 @@ class CodingApp(ReviewApp):
     def _work_read(self, n: int, wid: int, got: Any) -> None:
         if n != self._reads:  # the reviewer has moved on: a later read is on its way
             return
-        if isinstance(got, ReviewError):
-            self.report(got)
+        if isinstance(got, ReviewError):  # reported by run_db: an empty form
             got = (None, [])
         info, self.states = got
         for st in self.states:
